@@ -1,0 +1,152 @@
+"""``headroom stats``: how many tokens compression saved, by provider and model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Optional, TextIO
+
+from sqlalchemy import inspect
+
+from addon.store.engine import default_db_path, describe_target, is_url, make_engine
+from addon.store.queries import UsageRow, total_of, usage_by_model
+
+_EXAMPLES = """\
+examples:
+  headroom stats                          # the default log, ~/.headroom/flows.db
+  headroom stats flows.db --since 7d      # the last seven days (also 12h, 30m, 2w)
+  headroom stats --since 2025-06-01 --json
+  headroom stats postgresql://proxy@db.internal/headroom
+"""
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$")
+_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "stats",
+        help="tokens saved by provider and model",
+        description="Requests, tool-output tokens before and after compression, the share saved, "
+        "and how much of the billed input the provider's prompt cache served, by provider and model.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "db",
+        nargs="?",
+        default=None,
+        metavar="DB",
+        help=f"flow log: a SQLite file or a database URL (default: {default_db_path()})",
+    )
+    parser.add_argument(
+        "--since",
+        type=parse_since,
+        default=None,
+        metavar="WHEN",
+        help="only flows started since WHEN: a duration back from now (30m, 12h, 7d, 2w) "
+        "or a date/time (2025-06-01, 2025-06-01T09:00, UTC unless an offset is given)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the rows as JSON for scripts")
+    parser.set_defaults(func=run)
+
+
+def parse_since(value: str, now: Optional[datetime] = None) -> datetime:
+    """A ``--since`` value as an aware UTC datetime."""
+    now = now or datetime.now(timezone.utc)
+    match = _DURATION.match(value)
+    if match:
+        amount, unit = match.groups()
+        return now - timedelta(seconds=float(amount) * _UNIT_SECONDS[unit])
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"cannot read {value!r} as a time: give a duration like 7d, 12h, 30m, 2w "
+            "or a date like 2025-06-01"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    target = args.db or str(default_db_path())
+    if not is_url(target) and not Path(target).expanduser().is_file():
+        err.write(
+            f"headroom stats: no flow log at {Path(target).expanduser()}\n"
+            "Run the proxy first (mitmdump -s headroom_addon.py), or name the file: headroom stats PATH\n"
+        )
+        return 1
+    try:
+        engine = make_engine(target)
+    except Exception as exc:
+        err.write(f"headroom stats: cannot open {describe_target(target)}: {exc}\n")
+        return 1
+    try:
+        with engine.connect() as connection:
+            if "flows" not in inspect(connection).get_table_names():
+                err.write(f"headroom stats: {describe_target(target)} is not a headroom flow log (no flows table)\n")
+                return 1
+            rows = usage_by_model(connection, since=args.since)
+    except Exception as exc:
+        err.write(f"headroom stats: cannot read {describe_target(target)}: {_first_line(exc)}\n")
+        return 1
+    finally:
+        engine.dispose()
+    total = total_of(rows)
+    if args.json:
+        document = {
+            "db": describe_target(target),
+            "since": args.since.isoformat() if args.since else None,
+            "rows": [row.as_dict() for row in rows],
+            "total": total.as_dict(),
+        }
+        out.write(json.dumps(document, indent=2) + "\n")
+    else:
+        out.write(render_table(rows, total))
+        if not rows:
+            since = f" since {args.since:%Y-%m-%d %H:%M} UTC" if args.since else ""
+            out.write(f"no flows in {describe_target(target)}{since}\n")
+    return 0
+
+
+_COLUMNS = ("provider", "model", "requests", "tokens before", "tokens after", "saved", "cache read")
+
+
+def render_table(rows: list[UsageRow], total: UsageRow) -> str:
+    """The rows and the total as an aligned text table."""
+    cells = [_cells(row) for row in rows] + [_cells(total)]
+    widths = [max(len(column), *(len(line[i]) for line in cells)) for i, column in enumerate(_COLUMNS)]
+    numeric = [False, False, True, True, True, True, True]
+
+    def line(values: tuple[str, ...] | list[str]) -> str:
+        parts = [value.rjust(width) if right else value.ljust(width) for value, width, right in zip(values, widths, numeric)]
+        return "  ".join(parts).rstrip() + "\n"
+
+    rule = "  ".join("-" * width for width in widths) + "\n"
+    return line(_COLUMNS) + rule + "".join(line(c) for c in cells[:-1]) + rule + line(cells[-1])
+
+
+def _cells(row: UsageRow) -> list[str]:
+    saved = row.saved_percent
+    share = row.cache_read_share
+    return [
+        row.provider or "-",
+        row.model or "-",
+        f"{row.requests:,}",
+        f"{row.tokens_before:,}",
+        f"{row.tokens_after:,}",
+        "-" if saved is None else f"{saved:.1f}%",
+        "-" if share is None else f"{share * 100:.1f}%",
+    ]
+
+
+def _first_line(exc: BaseException) -> str:
+    original = getattr(exc, "orig", None) or exc
+    lines = str(original).strip().splitlines()
+    return lines[0] if lines else type(original).__name__

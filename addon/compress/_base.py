@@ -1,0 +1,86 @@
+"""What every compressor is: a pure, deterministic function of (text, parameters, context).
+
+A compressor never sees mitmproxy, the database or a provider's JSON. It gets the tool output's
+text, the parameters its rule gave it, and a ``Context`` describing the call and what came
+*before* it in the conversation (never after: that is what keeps the prompt cache hitting).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a compressor may know besides the text itself."""
+
+    tool_name: str = ""
+    arguments: Any = None
+    call_id: str = ""
+    is_error: bool = False
+    earlier_outputs: Mapping[str, str] = field(default_factory=dict)
+    """sha256 of an earlier tool output's text in this conversation -> that output's call id."""
+    earlier_reads: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    """file path -> (call id, text) of the latest earlier read of that file in this conversation."""
+
+
+@dataclass(frozen=True)
+class Compressed:
+    """A compressor's answer. ``text`` is never longer than the input (else return the input)."""
+
+    text: str
+    originals: tuple[str, ...] = ()
+    """Content the compressor dropped, to be kept in the originals table under its hash."""
+
+
+CompressFn = Callable[[str, Mapping[str, Any], Context], Compressed]
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter a compressor accepts, as the rule schema validates it."""
+
+    type: type | tuple[type, ...]
+    default: Any
+    help: str = ""
+
+
+RestoreFn = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class CompressorSpec:
+    name: str
+    fn: CompressFn
+    params: Mapping[str, ParamSpec]
+    lossless: bool
+    help: str = ""
+    restore: RestoreFn | None = None
+    """For a lossless compressor: turns its output back into the exact input."""
+
+
+def unchanged(text: str) -> Compressed:
+    return Compressed(text)
+
+
+def smaller_or_unchanged(original: str, candidate: str, originals: tuple[str, ...] = ()) -> Compressed:
+    """The candidate when it is strictly shorter, else the original untouched (and nothing kept)."""
+    if len(candidate) < len(original):
+        return Compressed(candidate, originals)
+    return Compressed(original)
+
+
+def lossless_or_unchanged(original: str, candidate: str, restore: RestoreFn) -> Compressed:
+    """The candidate only when it is shorter *and* restores to exactly the original.
+
+    Checking the round trip on every call costs one more pass over the text and buys the
+    guarantee that a lossless compressor never loses a byte, whatever the input looks like.
+    """
+    if len(candidate) >= len(original):
+        return Compressed(original)
+    try:
+        restored = restore(candidate)
+    except Exception:  # a parse the restorer cannot undo means the rendering was ambiguous
+        return Compressed(original)
+    return Compressed(candidate) if restored == original else Compressed(original)

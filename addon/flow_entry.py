@@ -1,0 +1,73 @@
+"""Turn what the addon saw of one provider call into the flow log's entry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from addon.redact import redact_url_path
+from addon.store.entries import FlowEntry, ToolCallEntry
+from addon.tool_output import ToolOutput
+
+
+def tool_call_entries(
+    outputs: Iterable[ToolOutput], session_id: str, project: str | None, provider: str
+) -> list[ToolCallEntry]:
+    """One entry per tool call: a result split over several text blocks is joined back."""
+    calls: dict[tuple[int, str], ToolCallEntry] = {}
+    for output in outputs:
+        key = (output.turn, output.call_id)
+        entry = calls.get(key)
+        if entry is None:
+            calls[key] = ToolCallEntry(
+                session_id=session_id,
+                call_id=output.call_id,
+                tool=output.tool_name,
+                arguments=output.arguments,
+                output=output.text,
+                is_error=output.is_error,
+                provider=provider,
+                position=len(calls),
+                project=project,
+                source="proxy",
+            )
+        else:
+            entry.output += "\n" + output.text
+    return list(calls.values())
+
+
+def build_entry(state) -> FlowEntry:
+    """``state`` is an ``addon.flow_state.FlowState`` whose flow has ended."""
+    body = state.body
+    summary = state.summary
+    usage = summary.usage if summary is not None and not summary.usage.is_empty else None
+    provider = state.wire.name if state.wire is not None else ""
+    errors = [text for text in (state.error, getattr(summary, "error", None), *state.notes) if text]
+    return FlowEntry(
+        host=state.host,
+        path=redact_url_path(state.path),
+        method=state.method,
+        provider=provider,
+        model=body.model or (getattr(summary, "model", None) or ""),
+        started_at=state.started_at,
+        transport=state.transport,
+        status_code=state.status_code,
+        latency_ms=state.latency_ms,
+        request_bytes_before=state.request_bytes,
+        request_bytes_after=len(body.new_body) if body.new_body is not None else state.request_bytes,
+        tokens_before=body.tokens_before,
+        tokens_after=body.tokens_after,
+        usage_input=usage.input_tokens if usage else None,
+        usage_output=usage.output_tokens if usage else None,
+        usage_cache_read=usage.cache_read_tokens if usage else None,
+        usage_cache_write=usage.cache_write_tokens if usage else None,
+        stop_reason=getattr(summary, "stop_reason", None),
+        mode=state.mode,
+        session_id=body.session_id or None,
+        project=body.project,
+        error="; ".join(errors) or None,
+        tool_outputs=len(body.outputs),
+        tool_outputs_rewritten=body.rewritten,
+        tool_calls=tool_call_entries(body.outputs, body.session_id, body.project, provider),
+        originals=body.originals,
+        known_secrets=state.secrets,
+    )

@@ -1,0 +1,163 @@
+"""What the addon keeps about one flow between its hooks, and how it becomes a log entry."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from mitmproxy import http
+
+from addon.request_body import RequestBody
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class FlowState:
+    """One provider call: a request/response pair, or one ``response.create`` turn of a socket."""
+
+    started_at: datetime
+    started: float
+    host: str
+    path: str
+    method: str
+    wire: Any
+    mode: str
+    transport: str = "http"
+    secrets: tuple[str, ...] = ()
+    request_bytes: int = 0
+    body: RequestBody = field(default_factory=RequestBody)
+    status_code: int | None = None
+    latency_ms: float | None = None
+    error: str | None = None
+    parser: Any = None
+    summary: Any = None
+    notes: list[str] = field(default_factory=list)
+    pending_turns: list["FlowState"] = field(default_factory=list)
+
+    @classmethod
+    def begin(cls, flow: http.HTTPFlow, wire: Any, mode: str) -> "FlowState":
+        from addon.redact import secrets_from_headers
+
+        request = flow.request
+        return cls(
+            started_at=datetime.now(timezone.utc),
+            started=time.monotonic(),
+            host=request.pretty_host,
+            path=request.path,
+            method=request.method,
+            wire=wire,
+            mode=mode,
+            secrets=tuple(secrets_from_headers(request.headers)) + _url_secrets(request),
+            request_bytes=len(request.raw_content or b""),
+        )
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    def absorb(self, body: RequestBody) -> None:
+        self.body = body
+        if body.error:
+            self.note(body.error)
+
+    # ---- HTTP responses ----------------------------------------------------------------------
+
+    def start_stream(self):
+        self.parser = self.wire.stream_parser()
+        return self.parser
+
+    def finish_http(self, flow: http.HTTPFlow) -> None:
+        self.status_code = flow.response.status_code if flow.response else None
+        self.latency_ms = (time.monotonic() - self.started) * 1000
+        if self.parser is not None:
+            self.summary = self.parser.close()
+        elif flow.response is not None and self.wire is not None:
+            self.summary = _summarise_whole_response(self.wire, flow.response)
+
+    def fail(self, message: str) -> None:
+        self.latency_ms = (time.monotonic() - self.started) * 1000
+        self.error = message
+
+    # ---- WebSocket turns ---------------------------------------------------------------------
+
+    def ws_client_message(self, content: bytes) -> "FlowState | None":
+        """A ``response.create`` opens a turn of its own; other client messages are not turns."""
+        try:
+            message = json.loads(content)
+        except ValueError:
+            return None
+        if not isinstance(message, dict) or message.get("type") != "response.create":
+            return None
+        turn = FlowState(
+            started_at=datetime.now(timezone.utc),
+            started=time.monotonic(),
+            host=self.host,
+            path=self.path,
+            method="WS",
+            wire=self.wire,
+            mode=self.mode,
+            transport="websocket",
+            secrets=self.secrets,
+            request_bytes=len(content),
+        )
+        turn.parser = self.wire.stream_parser()
+        self.pending_turns.append(turn)
+        return turn
+
+    def ws_server_event(self, content: bytes) -> "FlowState | None":
+        """Feeds a server event to the oldest open turn; returns the turn once it completed."""
+        if not self.pending_turns:
+            return None
+        turn = self.pending_turns[0]
+        text = content.decode("utf-8", "replace")
+        turn.parser.feed_event(text)
+        if _event_type(text) not in _TURN_ENDING_EVENTS:
+            return None
+        self.pending_turns.pop(0)
+        turn.summary = turn.parser.close()
+        turn.status_code = 101
+        turn.latency_ms = (time.monotonic() - turn.started) * 1000
+        return turn
+
+    def ws_close(self) -> list["FlowState"]:
+        closed, self.pending_turns = self.pending_turns, []
+        for turn in closed:
+            turn.summary = turn.parser.close()
+            turn.fail("WebSocket closed before the response completed")
+        return closed
+
+    # ---- the log entry -----------------------------------------------------------------------
+
+    def to_entry(self):
+        from addon.flow_entry import build_entry
+
+        return build_entry(self)
+
+
+def _url_secrets(request: http.Request) -> tuple[str, ...]:
+    # Gemini accepts the API key as ?key=...; it must never reach the log, even inside a text.
+    return tuple(value for name, value in request.query.items(multi=True) if name.lower() in {"key", "api_key"} and value)
+
+
+# Server events after which a Responses turn over the socket has nothing more to say.
+_TURN_ENDING_EVENTS = frozenset({"response.completed", "response.failed", "response.incomplete", "error"})
+
+
+def _event_type(text: str) -> str:
+    try:
+        event = json.loads(text)
+    except ValueError:
+        return ""
+    return event.get("type", "") if isinstance(event, dict) else ""
+
+
+def _summarise_whole_response(wire: Any, response: http.Response):
+    """A response that was not streamed: read usage from its JSON, if it is JSON."""
+    try:
+        return wire.summary_from_response(json.loads(response.get_content(strict=False) or b""))
+    except ValueError:
+        return None

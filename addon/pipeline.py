@@ -1,0 +1,370 @@
+"""One request body through the rules and the compressors: the same path for the proxy and the CLI.
+
+``compress_body`` finds the tool outputs a wire format sees in a body, asks the rules what to do
+with each, runs the chosen compressors and writes the new texts back, touching no other byte.
+
+Cache safety: in ``cache`` mode everything that decides an output's new text (its text, call,
+the rules, and the outputs *before* it in the body) is the same in every later request of the
+conversation, so each request repeats the bytes of the one before. Only ``token`` mode looks
+at later turns (stale file reads, the age of an output) and so may change earlier bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from addon.compress._base import Compressed, Context
+from addon.memo import LruMemo
+from addon.tool_output import JsonPath, ToolOutput
+from rules import Decision, RuleSet
+
+logger = logging.getLogger(__name__)
+
+MODES = ("cache", "token", "off")
+
+_RESULTS: LruMemo["_Result"] = LruMemo(8192)
+"""(text, compressors, call, the earlier outputs that matter) -> the work's result."""
+_KINDS: LruMemo[tuple[str, int]] = LruMemo(16384)
+"""(text, tool, arguments) -> (content kind, tokens)."""
+_reported_failures: set[tuple[str, str]] = set()
+
+
+@dataclass(frozen=True)
+class OutputReport:
+    """What happened to one tool output."""
+
+    output: ToolOutput
+    kind: str
+    decision: Decision
+    tokens_before: int
+    tokens_after: int
+    text: str
+    """The text sent upstream (the original when unchanged)."""
+    changed: bool
+    note: str = ""
+    """Why an output the rules wanted compressed was not, or what token mode did instead."""
+
+    @property
+    def rule(self) -> str:
+        return self.decision.rule
+
+    @property
+    def compressor(self) -> str | None:
+        return self.decision.compressor if self.decision.action == "compress" else None
+
+    @property
+    def action(self) -> str:
+        return self.decision.action
+
+
+@dataclass
+class Outcome:
+    """A body after compression. ``text is raw_text`` when nothing changed."""
+
+    text: str
+    outputs: list[OutputReport] = field(default_factory=list)
+    originals: dict[str, str] = field(default_factory=dict)
+    """sha256 hex -> content set aside by lossy compression (and each lossy output's original)."""
+    tokens_before: int = 0
+    tokens_after: int = 0
+    """Tokens of the tool outputs only; the rest of the body is unchanged."""
+    memo_hits: int = 0
+    memo_misses: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return any(report.changed for report in self.outputs)
+
+
+@dataclass(frozen=True)
+class _Result:
+    text: str
+    tokens_after: int
+    originals: tuple[str, ...]
+    lossy: bool
+    note: str
+
+
+def compress_body(raw_text: str, doc: Any, wire: Any, rules: RuleSet, mode: str = "cache") -> Outcome:
+    """Compress the tool outputs of one parsed request body under ``rules``. Never raises for a
+    compressor's failure and never makes an output longer: at worst the body comes back as is."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r} (known: {', '.join(MODES)})")
+    outcome = Outcome(text=raw_text)
+    outputs = wire.extract(doc)
+    model = _model(wire, doc)
+    facts = [_Facts.of(output, rules) for output in outputs]
+    stale, superseding = _stale_reads(facts) if mode == "token" and rules.stale_reads else ({}, {})
+    ages = _ages(outputs) if mode == "token" else None
+    earlier_outputs: dict[str, str] = {}
+    earlier_reads: dict[str, tuple[str, str]] = {}
+    replacements: dict[JsonPath, str] = {}
+
+    for index, (output, fact) in enumerate(zip(outputs, facts)):
+        kind, tokens = _kind_and_tokens(output, fact)
+        age = ages[index] if ages is not None else 0
+        decision = rules.decide(output, kind, tokens, model, mode=mode, age=age)
+        new_text, tokens_after, note = output.text, tokens, ""
+        if mode == "off" or decision.action in ("protect", "verbatim"):
+            pass
+        elif index in stale:
+            new_text, tokens_after, note = _stale_marker(output, stale[index], tokens, outcome.originals)
+        elif decision.action == "compress":
+            result, hit = _compress_one(output, fact, decision, rules, earlier_outputs, earlier_reads)
+            outcome.memo_hits += hit
+            outcome.memo_misses += not hit
+            note = result.note
+            if result.text != output.text:
+                new_text, tokens_after = result.text, result.tokens_after
+                _keep_originals(outcome.originals, output.text, result)
+        if index in superseding:
+            note = "; ".join(filter(None, (note, superseding[index])))
+        if new_text != output.text:
+            replacements[output.path] = new_text
+        outcome.outputs.append(OutputReport(output, kind, decision, tokens, tokens_after, new_text,
+                                            new_text != output.text, note))
+        outcome.tokens_before += tokens
+        outcome.tokens_after += tokens_after
+        if decision.action != "protect" and index not in stale:
+            # what later outputs may refer to: only what the model still sees
+            earlier_outputs.setdefault(fact.sha, output.call_id)
+            if fact.access and fact.access[0] == "read":
+                earlier_reads[fact.access[1]] = (output.call_id, output.text)
+
+    if replacements:
+        outcome.text = _rewrite(wire, raw_text, replacements, outcome)
+    return outcome
+
+
+@dataclass(frozen=True)
+class _Facts:
+    sha: str
+    arguments_key: str
+    access: tuple[str, str] | None
+    """("read" | "write", path) when the call reads or writes one whole file."""
+
+    @classmethod
+    def of(cls, output: ToolOutput, rules: RuleSet) -> "_Facts":
+        return cls(
+            sha=_sha256(output.text),
+            arguments_key=_canonical(output.arguments),
+            access=rules.files.access(output.tool_name, output.arguments),
+        )
+
+
+def _kind_and_tokens(output: ToolOutput, fact: _Facts) -> tuple[str, int]:
+    key = (fact.sha, output.tool_name, fact.arguments_key)
+    cached = _KINDS.get(key)
+    if cached is None:
+        cached = (_detect_kind(output), _count_tokens(output.text))
+        _KINDS.put(key, cached)
+    return cached
+
+
+def _compress_one(output: ToolOutput, fact: _Facts, decision: Decision, rules: RuleSet,
+                  earlier_outputs: dict[str, str], earlier_reads: dict[str, tuple[str, str]]) -> tuple[_Result, bool]:
+    key = _memo_key(output, fact, decision, earlier_outputs, earlier_reads)
+    cached = _RESULTS.get(key)
+    if cached is not None:
+        return cached, True
+    ctx = Context(
+        tool_name=output.tool_name,
+        arguments=output.arguments,
+        call_id=output.call_id,
+        is_error=output.is_error,
+        earlier_outputs=MappingProxyType(earlier_outputs),
+        earlier_reads=MappingProxyType(earlier_reads),
+    )
+    result = _run_steps(output.text, decision, rules, ctx)
+    _RESULTS.put(key, result)
+    return result, False
+
+
+def _memo_key(output: ToolOutput, fact: _Facts, decision: Decision,
+              earlier_outputs: Mapping[str, str], earlier_reads: Mapping[str, tuple[str, str]]) -> str:
+    """Everything a compressor may depend on, and nothing more: the whole earlier conversation
+    would make every request miss. Earlier outputs matter only as "this same text was already
+    sent" and "this file was already read"."""
+    read_facts = []
+    for path in _mentioned_paths(output, fact):
+        earlier = earlier_reads.get(path)
+        if earlier is not None:
+            read_facts.append((path, earlier[0], _sha256(earlier[1])))
+    parts = (
+        fact.sha,
+        [(step.name, _canonical(dict(step.params))) for step in decision.steps],
+        output.tool_name,
+        fact.arguments_key,
+        output.is_error,
+        earlier_outputs.get(fact.sha),
+        read_facts,
+    )
+    return _sha256(json.dumps(parts, ensure_ascii=False, default=str))
+
+
+def _mentioned_paths(output: ToolOutput, fact: _Facts) -> list[str]:
+    paths = {fact.access[1]} if fact.access else set()
+    if isinstance(output.arguments, Mapping):
+        paths.update(v for v in output.arguments.values() if isinstance(v, str) and len(v) < 4096)
+    return sorted(paths)
+
+
+def _run_steps(text: str, decision: Decision, rules: RuleSet, ctx: Context) -> _Result:
+    """Apply the rule's compressors in order; any failure leaves the output as it was."""
+    current = text
+    originals: list[str] = []
+    lossy = False
+    for step in decision.steps:
+        spec = rules.registry.get(step.name)
+        if spec is None:
+            return _Result(text, 0, (), False, f"compressor {step.name!r} is not installed")
+        try:
+            answer = spec.fn(current, step.params, ctx)
+            if not isinstance(answer, Compressed) or not isinstance(answer.text, str):
+                raise TypeError(f"returned {type(answer).__name__}, not Compressed")
+        except Exception as exc:  # never worse than passthrough
+            _report_failure(step.name, exc)
+            return _Result(text, 0, (), False, f"{step.name} failed: {type(exc).__name__}")
+        if answer.text != current and len(answer.text) <= len(current):
+            current = answer.text
+            originals.extend(o for o in answer.originals if isinstance(o, str))
+            lossy = lossy or not spec.lossless
+    if current == text:
+        return _Result(text, 0, (), False, "")
+    tokens_before, tokens_after = _count_tokens(text), _count_tokens(current)
+    if tokens_after >= tokens_before:
+        return _Result(text, 0, (), False, "not smaller")
+    return _Result(current, tokens_after, tuple(originals), lossy, "")
+
+
+def _keep_originals(store: dict[str, str], original: str, result: _Result) -> None:
+    for content in result.originals:
+        store[_sha256(content)] = content
+    if result.lossy:
+        store[_sha256(original)] = original
+
+
+def _report_failure(name: str, exc: Exception) -> None:
+    key = (name, type(exc).__name__)
+    if key in _reported_failures:
+        return
+    _reported_failures.add(key)
+    logger.warning("compressor %s raised %s: %s; its outputs are sent unchanged", name,
+                   type(exc).__name__, exc, exc_info=True)
+
+
+# -- token mode --------------------------------------------------------------------------------
+
+def _stale_reads(facts: list[_Facts]) -> tuple[dict[int, str], dict[int, str]]:
+    """(index of each file read that a later write or identical re-read made stale -> why,
+    index of each read that superseded an earlier one -> a note: without the earlier read to
+    refer to, it may now be sent in full)."""
+    stale: dict[int, str] = {}
+    superseding: dict[int, str] = {}
+    last_write: dict[str, int] = {}
+    last_read: dict[tuple[str, str], int] = {}
+    for index in range(len(facts) - 1, -1, -1):  # walk backwards: "later" is already seen
+        access = facts[index].access
+        if access is None:
+            continue
+        what, path = access
+        if what == "write":
+            last_write[path] = index
+            continue
+        read_key = (path, facts[index].arguments_key)
+        if path in last_write:
+            stale[index] = f"read of {path} is stale: the file was changed later"
+        elif read_key in last_read:
+            stale[index] = f"read of {path} superseded by a later read of it"
+            superseding[last_read[read_key]] = "latest read of its file: earlier ones retired (token mode)"
+        else:
+            last_read[read_key] = index
+    return stale, superseding
+
+
+def _ages(outputs: list[ToolOutput]) -> list[int]:
+    """For each output, how many later tool-result turns the body holds."""
+    turns = sorted({output.turn for output in outputs})
+    position = {turn: i for i, turn in enumerate(turns)}
+    return [len(turns) - 1 - position[output.turn] for output in outputs]
+
+
+def _stale_marker(output: ToolOutput, why: str, tokens: int, originals: dict[str, str]) -> tuple[str, int, str]:
+    from addon.compress.markers import marker, ref_of
+
+    text = marker("stale", why, ref_of(output.text))
+    after = _count_tokens(text)
+    if after >= tokens or len(text) > len(output.text):
+        return output.text, tokens, "stale, but the marker is not smaller"
+    originals[_sha256(output.text)] = output.text
+    return text, after, "stale read replaced (token mode)"
+
+
+# -- plumbing ----------------------------------------------------------------------------------
+
+def _rewrite(wire: Any, raw_text: str, replacements: dict[JsonPath, str], outcome: Outcome) -> str:
+    try:
+        rewrite = getattr(wire, "rewrite", None)
+        if rewrite is None:
+            from addon.providers._splice import splice as rewrite_fn
+
+            return rewrite_fn(raw_text, replacements)
+        return rewrite(raw_text, replacements)
+    except Exception as exc:  # a body we cannot write back goes upstream as it came
+        logger.warning("could not write compressed outputs back, body sent unchanged: %s", exc)
+        outcome.outputs = [OutputReport(r.output, r.kind, r.decision, r.tokens_before, r.tokens_before,
+                                        r.output.text, False, "write-back failed")
+                           for r in outcome.outputs]
+        outcome.tokens_after = outcome.tokens_before
+        outcome.originals.clear()
+        return raw_text
+
+
+def _model(wire: Any, doc: Any) -> str:
+    model_of = getattr(wire, "model", None)
+    if callable(model_of):
+        return model_of(doc) or ""
+    model = doc.get("model") if isinstance(doc, dict) else None
+    return model if isinstance(model, str) else ""
+
+
+def _detect_kind(output: ToolOutput) -> str:
+    try:
+        from addon.compress.kinds import detect_kind
+    except ImportError:
+        return "text"
+    try:
+        return detect_kind(output.text, output.tool_name, output.arguments)
+    except Exception as exc:
+        _report_failure("detect_kind", exc)
+        return "text"
+
+
+def _count_tokens(text: str) -> int:
+    try:
+        from addon.tokens import count_tokens
+    except ImportError:
+        return len(text) // 4
+    return count_tokens(text)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _canonical(value: Any) -> str:
+    try:
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def clear_memo() -> None:
+    """Forget all memoised work (tests; a rules reload does not need it: rules are in the key)."""
+    _RESULTS.clear()
+    _KINDS.clear()

@@ -1,0 +1,207 @@
+"""The mitmproxy addon: intercept provider calls, compress their tool outputs, log every flow.
+
+Hooks stay thin: they decide whether a flow is ours, hand CPU work to one worker thread (so a
+large rewrite never stalls other connections on the shared event loop), and keep per-flow state
+in a dict keyed by flow id (``flow.metadata`` must stay serialisable for ``mitmdump -w``).
+Every failure path leaves the flow exactly as the client sent it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from mitmproxy import ctx, exceptions, http, tls
+
+from addon import providers
+from addon.flow_state import FlowState
+from addon.hosts import DEFAULT_PROVIDER_HOSTS, HostMatcher
+from addon.options import DECLARATIONS, Settings, parse_settings
+from addon.request_body import RequestBody, process_request_body
+from addon.stream_tap import StreamTap
+
+logger = logging.getLogger(__name__)
+
+
+class HeadroomAddon:
+    """Compresses the tool outputs agents resend to LLM providers and logs every provider flow."""
+
+    def __init__(self) -> None:
+        self.settings: Settings | None = None
+        self._rules = None  # rules.RulesWatcher once configured
+        self._flow_log = None  # addon.store.writer.FlowLog once configured
+        self._is_provider = HostMatcher(DEFAULT_PROVIDER_HOSTS)
+        self._flows: dict[str, FlowState] = {}
+        # One worker: rewrites run one at a time off the event loop and share memo caches safely.
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="headroom-rewrite")
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    def load(self, loader) -> None:
+        for name, typespec, default, help_text in DECLARATIONS:
+            loader.add_option(name, typespec, default, help_text)
+
+    def configure(self, updated: set[str]) -> None:
+        if not updated & {"headroom_db", "headroom_rules", "headroom_mode", "stream_large_bodies"}:
+            return
+        opts = ctx.options
+        settings = parse_settings(opts.headroom_db, opts.headroom_rules, opts.headroom_mode)
+        if self.settings is None or settings.rules != self.settings.rules:
+            self._rules = _load_rules(settings.rules)
+            self._is_provider = HostMatcher(self._rules.current().provider_hosts)
+        if self.settings is None or settings.db != self.settings.db:
+            self._open_flow_log(settings.db)
+        self.settings = settings
+        streamed_above = opts.stream_large_bodies if "stream_large_bodies" in opts else None
+        if streamed_above:
+            logger.warning(
+                "stream_large_bodies=%s: request bodies larger than that reach providers uncompressed",
+                streamed_above,
+            )
+
+    def _open_flow_log(self, db: str) -> None:
+        from addon.store.engine import default_db_path
+        from addon.store.writer import FlowLog
+
+        if self._flow_log is not None:
+            self._flow_log.close()
+        self._flow_log = FlowLog(db or str(default_db_path()))
+        self._flow_log.start()
+
+    def done(self) -> None:
+        if self._flow_log is not None:
+            self._flow_log.close()
+        self._worker.shutdown(wait=False, cancel_futures=True)
+
+    # ---- which connections are ours ----------------------------------------------------------
+
+    def tls_clienthello(self, data: tls.ClientHelloData) -> None:
+        """Any TLS connection not to a provider is passed through raw: we never see inside it."""
+        if not self._is_provider(data.client_hello.sni):
+            data.ignore_connection = True
+
+    def _ours(self, flow: http.HTTPFlow) -> bool:
+        # Plain-HTTP proxy requests are never ignored by tls_clienthello: check the host here too.
+        return self._is_provider(flow.request.pretty_host) and self.settings is not None
+
+    # ---- requests ----------------------------------------------------------------------------
+
+    async def request(self, flow: http.HTTPFlow) -> None:
+        if flow.response or flow.error or not flow.live or not self._ours(flow):
+            return
+        wire = providers.for_request(flow.request.pretty_host, flow.request.path)
+        state = FlowState.begin(flow, wire, self.settings.mode)
+        self._flows[flow.id] = state
+        if wire is None or flow.request.method != "POST" or not flow.request.raw_content:
+            return
+        if _is_signed(flow.request.headers):
+            state.note("signed body: forwarded unmodified")
+            return
+        try:
+            raw = flow.request.get_content()
+        except ValueError as exc:
+            state.note(f"undecodable body: {exc}")
+            return
+        state.request_bytes = len(raw)
+        rules = self._rules.current()
+        loop = asyncio.get_running_loop()
+        result: RequestBody = await loop.run_in_executor(
+            self._worker, process_request_body, raw, wire, rules, self.settings.mode
+        )
+        state.absorb(result)
+        if result.new_body is not None and flow.live:
+            flow.request.set_content(result.new_body)
+
+    # ---- responses ---------------------------------------------------------------------------
+
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        state = self._flows.get(flow.id)
+        if state is None or state.wire is None or flow.response is None:
+            return
+        if _looks_streamed(flow) and flow.response.stream is False:
+            parser = state.start_stream()
+            flow.response.stream = StreamTap(parser, flow.response.headers.get("content-encoding", ""))
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        state = self._flows.pop(flow.id, None)
+        if state is None:
+            return
+        if flow.websocket is not None:
+            self._flows[flow.id] = state  # the conversation goes on over the socket
+            return
+        state.finish_http(flow)
+        self._record(state)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        state = self._flows.pop(flow.id, None)
+        if state is None:
+            return
+        state.fail(str(flow.error.msg) if flow.error else "connection error")
+        self._record(state)
+
+    # ---- Codex's WebSocket -------------------------------------------------------------------
+
+    async def websocket_message(self, flow: http.HTTPFlow) -> None:
+        state = self._flows.get(flow.id)
+        if state is None or state.wire is None or flow.websocket is None:
+            return
+        message = flow.websocket.messages[-1]
+        if not message.is_text:
+            return
+        if not message.from_client:
+            finished = state.ws_server_event(message.content)
+            if finished is not None:
+                self._record(finished)
+            return
+        turn = state.ws_client_message(message.content)
+        if turn is None:
+            return
+        loop = asyncio.get_running_loop()
+        rules = self._rules.current()
+        result: RequestBody = await loop.run_in_executor(
+            self._worker, process_request_body, message.content, state.wire, rules, self.settings.mode
+        )
+        turn.absorb(result)
+        if result.new_body is not None:
+            message.content = result.new_body
+
+    def websocket_end(self, flow: http.HTTPFlow) -> None:
+        state = self._flows.pop(flow.id, None)
+        if state is None:
+            return
+        for pending in state.ws_close():
+            self._record(pending)
+
+    # ---- the log -----------------------------------------------------------------------------
+
+    def _record(self, state: FlowState) -> None:
+        if self._flow_log is None:
+            return
+        try:
+            self._flow_log.record(state.to_entry())
+        except Exception:  # logging must never break traffic
+            logger.warning("could not queue a flow for the log", exc_info=True)
+
+
+def _load_rules(path: str | None):
+    from rules import RulesError, RulesWatcher
+
+    try:
+        return RulesWatcher(path)
+    except (RulesError, OSError) as exc:
+        raise exceptions.OptionsError(f"headroom_rules={path!r}: {exc}") from exc
+
+
+def _is_signed(headers: http.Headers) -> bool:
+    """A SigV4-signed body (AWS Bedrock) covers the bytes: rewriting it breaks the signature."""
+    authorization = headers.get("authorization", "")
+    return authorization.startswith("AWS4-HMAC-SHA256") or "x-amz-content-sha256" in headers
+
+
+def _looks_streamed(flow: http.HTTPFlow) -> bool:
+    content_type = flow.response.headers.get("content-type", "")
+    if content_type.startswith("text/event-stream"):
+        return True
+    # Gemini streams a JSON array unless asked for SSE: follow it as it comes, too.
+    return ":streamGenerateContent" in flow.request.path

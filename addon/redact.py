@@ -1,0 +1,235 @@
+"""Keep secrets out of the flow log.
+
+Everything the log stores passes through :func:`redact_text` first: the request's own credentials
+(passed in as ``known_secrets``) and anything shaped like an API key, token or private key become
+``[REDACTED]``. Query strings lose their secret parameters (:func:`redact_url_path`). Headers are
+never stored at all; :func:`secrets_from_headers` only picks the values to look for elsewhere.
+
+The replacement contains no quote or backslash, so redacting JSON text keeps it parseable in the
+cases that matter (a key inside a string value, a ``"password": "..."`` member).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+__all__ = [
+    "REDACTED",
+    "redact_text",
+    "redact_json",
+    "redact_url_path",
+    "secrets_from_headers",
+]
+
+REDACTED = "[REDACTED]"
+
+# Known values shorter than this are not searched for: a cookie value of "1" would otherwise
+# erase every digit one from the log, and a real credential is never that short.
+_MIN_KNOWN_SECRET_LENGTH = 8
+
+# Shapes of credentials, most specific first. Each pattern's whole match is replaced.
+_TOKEN_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(pattern)
+    for pattern in (
+        # PEM private keys, the whole block (or to the end of the base64 run when truncated)
+        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY-----"
+        r"|[A-Za-z0-9+/=\s\\]*)",
+        # Anthropic, OpenAI (project, service account, legacy), and other "sk-" keys
+        r"\bsk-[A-Za-z0-9_\-]{16,}",
+        # Google API keys
+        r"\bAIza[0-9A-Za-z_\-]{30,}",
+        # GitHub tokens: classic (ghp_, gho_, ghu_, ghs_, ghr_) and fine-grained
+        r"\bgh[pousr]_[A-Za-z0-9]{30,}",
+        r"\bgithub_pat_[A-Za-z0-9_]{30,}",
+        # Slack tokens
+        r"\bxox[abposr]-[A-Za-z0-9\-]{10,}",
+        # AWS access key ids
+        r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
+        # JSON Web Tokens: three base64url parts, the first two starting with '{"' encoded
+        r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]+",
+        # "Bearer <token>" / "Basic <credentials>" wherever they appear (curl -H lines, logs)
+        r"(?i)\b(?:bearer|basic)\s+(?=[A-Za-z._~+/\-]*[0-9])[A-Za-z0-9._~+/\-]{12,}=*",
+    )
+)
+
+# `password=...`, `api_key: ...`, `"token": "..."`, `--password ...`: the value is replaced,
+# the name kept so a reader still sees what was there. Optional quotes (also JSON-escaped ones)
+# around the name and the value are allowed.
+_SECRET_NAME = (
+    r"(?:password|passwd|pwd|passphrase|secret|client_secret|secret_key|api[_\-]?key|apikey"
+    r"|access[_\-]?token|refresh[_\-]?token|auth[_\-]?token|id[_\-]?token|token|private[_\-]?key"
+    r"|aws_secret_access_key|authorization)"
+)
+# Words that follow a secret's name in code without being a secret (`password: str`,
+# `token = None`); redacting them would only blur the code the log keeps.
+_NOT_A_VALUE = r"(?!(?:None|null|nil|true|false|True|False|str|bytes|int|bool|string|self|undefined)\b)"
+_VALUE = r"(?P<value>(?!\[REDACTED\])" + _NOT_A_VALUE + r"[^\s\"'\\&,;\[\]{}()<>]++)(?![(\[])"
+_ASSIGNMENT = re.compile(
+    r"(?i)(?<![A-Za-z0-9_])(?P<name>[A-Za-z0-9_\-]*" + _SECRET_NAME + r")"
+    r"(?P<sep>\\?[\"']?\s*[:=]\s*\\?[\"']?)" + _VALUE
+)
+# command-line flags: `--password hunter2`, `--api-key sk-...`
+_FLAG_ASSIGNMENT = re.compile(
+    r"(?i)(?<![A-Za-z0-9_\-])(?P<name>--?[A-Za-z0-9_\-]*" + _SECRET_NAME + r")(?P<sep>\s+[\"']?)" + _VALUE
+)
+
+# Query parameter names whose value is a credential or a signature.
+_SECRET_QUERY_PARAMS = frozenset(
+    {
+        "key",
+        "api_key",
+        "apikey",
+        "api-key",
+        "x-goog-api-key",
+        "token",
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "auth",
+        "auth_token",
+        "sig",
+        "signature",
+        "secret",
+        "client_secret",
+        "password",
+        "code",
+        "x-amz-signature",
+        "x-amz-credential",
+        "x-amz-security-token",
+    }
+)
+
+# Header names whose values are credentials.
+_SECRET_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "x-api-key",
+        "x-goog-api-key",
+        "api-key",
+        "openai-api-key",
+        "anthropic-api-key",
+        "x-auth-token",
+        "cookie",
+        "set-cookie",
+    }
+)
+
+
+def redact_text(text: str, known_secrets: Iterable[str] = ()) -> str:
+    """Return ``text`` with every known secret value and every credential-shaped string replaced.
+
+    >>> redact_text("curl -H 'x-api-key: sk-ant-api03-abcdefghijklmnopqrstuv'")
+    "curl -H 'x-api-key: [REDACTED]'"
+    """
+    if not text:
+        return text
+    # longest first, so a secret that contains another is removed whole
+    for secret in sorted(set(known_secrets), key=len, reverse=True):
+        if secret and len(secret) >= _MIN_KNOWN_SECRET_LENGTH and secret in text:
+            text = text.replace(secret, REDACTED)
+    for pattern in _TOKEN_PATTERNS:
+        text = pattern.sub(REDACTED, text)
+    text = _ASSIGNMENT.sub(_redact_assignment, text)
+    return _FLAG_ASSIGNMENT.sub(_redact_assignment, text)
+
+
+def _redact_assignment(match: re.Match[str]) -> str:
+    return f"{match.group('name')}{match.group('sep')}{REDACTED}"
+
+
+def redact_json(value: Any, known_secrets: Iterable[str] = ()) -> Any:
+    """Redact a parsed JSON value: every string inside it, and whole values under secret keys.
+
+    Working on the structure (rather than on serialised text) keeps the result valid JSON.
+    """
+    secrets = tuple(known_secrets)
+    if isinstance(value, str):
+        return redact_text(value, secrets)
+    if isinstance(value, Mapping):
+        redacted: dict[Any, Any] = {}
+        for key, item in value.items():
+            if isinstance(key, str) and _is_secret_name(key) and not isinstance(item, (Mapping, list, tuple)):
+                redacted[key] = REDACTED if item not in (None, "") else item
+            else:
+                redacted[key] = redact_json(item, secrets)
+        return redacted
+    if isinstance(value, (list, tuple)):
+        return [redact_json(item, secrets) for item in value]
+    return value
+
+
+_SECRET_NAME_ONLY = re.compile(r"(?i)^[A-Za-z0-9_\-]*" + _SECRET_NAME + r"$")
+
+
+def _is_secret_name(name: str) -> bool:
+    return bool(_SECRET_NAME_ONLY.match(name))
+
+
+def redact_url_path(path: str) -> str:
+    """Drop secret query parameters (``?key=``, ``access_token=``, signatures) from a request path.
+
+    Other parameters are kept byte for byte, in order.
+
+    >>> redact_url_path("/v1beta/models/gemini-pro:generateContent?alt=sse&key=AIzaXYZ")
+    '/v1beta/models/gemini-pro:generateContent?alt=sse'
+    """
+    base, question_mark, query = path.partition("?")
+    if question_mark:
+        fragment = ""
+        if "#" in query:
+            query, fragment = query.split("#", 1)
+            fragment = "#" + fragment
+        kept = [part for part in query.split("&") if not _is_secret_query_part(part)]
+        path = base + ("?" + "&".join(kept) if any(kept) else "") + fragment
+    return redact_text(path)
+
+
+def _is_secret_query_part(part: str) -> bool:
+    name = part.split("=", 1)[0].strip().lower()
+    return name in _SECRET_QUERY_PARAMS or _is_secret_name(name)
+
+
+def secrets_from_headers(headers: Mapping[str, Any]) -> list[str]:
+    """The credential values a request carries in its headers, to be searched for in its body.
+
+    Gives the full value and, for ``Authorization: Bearer x``, the bare token too; cookie headers
+    give each cookie's value. Accepts any mapping; a mitmproxy ``Headers`` object's repeated fields
+    are all read.
+    """
+    found: list[str] = []
+    get_all = getattr(headers, "get_all", None)
+    for name in {str(key).lower() for key in headers.keys()}:
+        if name not in _SECRET_HEADERS:
+            continue
+        values = get_all(name) if get_all else [headers.get(name) or _get_case_insensitive(headers, name)]
+        for value in values:
+            if value is None:
+                continue
+            value = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+            found.extend(_credential_parts(name, value.strip()))
+    return [value for value in dict.fromkeys(found) if len(value) >= _MIN_KNOWN_SECRET_LENGTH]
+
+
+def _get_case_insensitive(headers: Mapping[str, Any], name: str) -> Any:
+    for key, value in headers.items():
+        if str(key).lower() == name:
+            return value
+    return None
+
+
+def _credential_parts(header_name: str, value: str) -> list[str]:
+    if header_name in ("cookie", "set-cookie"):
+        parts = []
+        for pair in value.split(";"):
+            _, equals, cookie_value = pair.partition("=")
+            if equals:
+                parts.append(cookie_value.strip().strip('"'))
+        return parts
+    parts = [value]
+    scheme, _, credentials = value.partition(" ")
+    if credentials and scheme.lower() in ("bearer", "basic", "token", "digest"):
+        parts.append(credentials.strip())
+    return parts

@@ -1,0 +1,81 @@
+"""One request body through the product: parse, find tool outputs, compress, count.
+
+Runs on the rewrite worker thread, never on the event loop. Whatever goes wrong, the answer says
+so and carries no new body, so the original bytes go upstream untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from addon.conversation import body_tokens, fallback_session_id
+from addon.tool_output import ToolOutput
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RequestBody:
+    """What the addon learned from, and did to, one request body."""
+
+    new_body: bytes | None = None
+    """The rewritten body, or None to forward the original bytes."""
+    outputs: list[ToolOutput] = field(default_factory=list)
+    model: str = ""
+    session_id: str = ""
+    project: str | None = None
+    streaming: bool = False
+    tokens_before: int | None = None
+    tokens_after: int | None = None
+    rewritten: int = 0
+    originals: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+
+
+def process_request_body(raw: bytes | str, wire: Any, rules: Any, mode: str) -> RequestBody:
+    result = RequestBody()
+    try:
+        text = raw if isinstance(raw, str) else raw.decode("utf-8")
+        doc = json.loads(text)
+    except (UnicodeDecodeError, ValueError) as exc:
+        result.error = f"body is not JSON, forwarded unmodified ({type(exc).__name__})"
+        return result
+    if not isinstance(doc, dict):
+        result.error = "body is not a JSON object, forwarded unmodified"
+        return result
+    try:
+        _describe(result, doc, wire)
+        if mode != "off":
+            _compress(result, text, doc, wire, rules, mode)
+    except Exception as exc:  # never worse than no proxy: forward the original bytes
+        logger.warning("could not process a %s request body", getattr(wire, "name", "?"), exc_info=True)
+        result.new_body = None
+        result.error = f"{type(exc).__name__}: {exc}"
+    return result
+
+
+def _describe(result: RequestBody, doc: dict, wire: Any) -> None:
+    from addon.tokens import count_tokens
+
+    result.outputs = wire.extract(doc)
+    result.model = wire.model(doc) or ""
+    result.session_id = wire.session_hint(doc) or fallback_session_id(doc)
+    result.project = wire.working_directory(doc)
+    result.tokens_before = body_tokens(doc, count_tokens)
+    result.tokens_after = result.tokens_before
+
+
+def _compress(result: RequestBody, text: str, doc: dict, wire: Any, rules: Any, mode: str) -> None:
+    from addon.pipeline import compress_body
+
+    outcome = compress_body(text, doc, wire, rules, mode)
+    result.originals = dict(outcome.originals)
+    if outcome.text is text or outcome.text == text:
+        return
+    result.new_body = outcome.text.encode("utf-8")
+    result.rewritten = sum(1 for report in outcome.outputs if report.changed)
+    saved = (outcome.tokens_before or 0) - (outcome.tokens_after or 0)
+    result.tokens_after = max(0, (result.tokens_before or 0) - saved)

@@ -1,0 +1,33 @@
+"""The flow log: every provider call, each distinct tool call once, and kept originals.
+
+``FlowLog`` is what the proxy uses (non-blocking, written by a thread); ``write_tool_calls`` is what
+transcript imports use inside their own transaction. Both dedupe by ``tool_call_fingerprint``.
+"""
+
+from addon.store.engine import default_db_path, describe_target, make_engine
+from addon.store.entries import FlowEntry, ToolCallEntry, tool_call_fingerprint
+from addon.store.exit_codes import exit_code_of
+from addon.store.models import Flow, Meta, Original, ToolCall
+from addon.store.persist import ToolCallsWritten, write_flow, write_originals, write_tool_calls
+from addon.store.schema import ensure_schema
+from addon.store.writer import FlowLog
+
+__all__ = [
+    "Flow",
+    "FlowEntry",
+    "FlowLog",
+    "Meta",
+    "Original",
+    "ToolCall",
+    "ToolCallEntry",
+    "ToolCallsWritten",
+    "default_db_path",
+    "describe_target",
+    "ensure_schema",
+    "exit_code_of",
+    "make_engine",
+    "tool_call_fingerprint",
+    "write_flow",
+    "write_originals",
+    "write_tool_calls",
+]

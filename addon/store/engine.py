@@ -1,0 +1,105 @@
+"""Open the flow log: a SQLite file by default, any SQLAlchemy URL for a shared database."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+__all__ = ["make_engine", "default_db_path", "describe_target", "is_url"]
+
+logger = logging.getLogger(__name__)
+
+# How long a write waits for another writer's lock before it fails (and is counted, not raised).
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+def default_db_path() -> Path:
+    """``~/.headroom/flows.db``, or ``$HEADROOM_HOME/flows.db`` when that variable is set."""
+    home = os.environ.get("HEADROOM_HOME")
+    base = Path(home).expanduser() if home else Path.home() / ".headroom"
+    return base / "flows.db"
+
+
+def is_url(url_or_path: str) -> bool:
+    return "://" in url_or_path
+
+
+def make_engine(url_or_path: str | os.PathLike[str], *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
+    """An engine for a SQLite path or a SQLAlchemy URL.
+
+    A plain path is a SQLite file: its folder is created, and the file itself is created readable
+    by its owner only before SQLite opens it (the log holds conversations). SQLite connections use
+    WAL (readers never block the writer) and wait ``busy_timeout_ms`` for a lock.
+    ``postgresql://`` without a driver means psycopg 3.
+    """
+    target = os.fspath(url_or_path)
+    if target == ":memory:":
+        # one shared connection, so the writer thread and readers see the same database
+        engine = create_engine(
+            "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
+    elif not is_url(target):
+        path = Path(target).expanduser()
+        _create_private_file(path)
+        engine = create_engine(f"sqlite:///{path}")
+    else:
+        url = make_url(_with_default_postgres_driver(target))
+        engine = create_engine(url, pool_pre_ping=url.get_backend_name() != "sqlite")
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine, busy_timeout_ms)
+    return engine
+
+
+def describe_target(url_or_path: str | os.PathLike[str]) -> str:
+    """How to name the database in a message: the path, or the URL without its password."""
+    target = os.fspath(url_or_path)
+    if target == ":memory:":
+        return target
+    if not is_url(target):
+        return str(Path(target).expanduser())
+    try:
+        return make_url(target).render_as_string(hide_password=True)
+    except Exception:
+        return target.split("://", 1)[0] + "://..."
+
+
+def _with_default_postgres_driver(url: str) -> str:
+    scheme, rest = url.split("://", 1)
+    if scheme in ("postgresql", "postgres"):
+        return "postgresql+psycopg://" + rest
+    return url
+
+
+def _create_private_file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # O_CREAT with mode 0600: never a moment where the file exists with wider permissions.
+    # An existing file keeps the permissions its owner gave it.
+    try:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(descriptor)
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            try:
+                cursor.execute("PRAGMA journal_mode = WAL")
+                # WAL makes NORMAL safe against corruption; it only risks the last commits on power loss
+                cursor.execute("PRAGMA synchronous = NORMAL")
+            except sqlite3.Error as exc:
+                # a read-only file can still be read in its current journal mode
+                logger.debug("could not switch %s to WAL: %s", engine.url.database, exc)
+        finally:
+            cursor.close()

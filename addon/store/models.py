@@ -1,0 +1,161 @@
+"""The flow log's tables: one row per provider call, each distinct tool call once, kept originals.
+
+The schema is meant to be opened and queried by people (``sqlite3 ~/.headroom/flows.db``), so
+columns are plain: text, integers, UTC timestamps. No header and no credential is ever stored;
+every text column passes through ``addon.redact`` on its way in.
+
+Token columns, for whoever fills them:
+    tokens_before / tokens_after
+        o200k_base tokens of the request's tool outputs before and after compression.
+    usage_input
+        input tokens the provider billed at the full rate, *excluding* cache reads and writes
+        (Anthropic's ``input_tokens``; OpenAI's ``prompt_tokens`` minus ``cached_tokens``).
+    usage_cache_read / usage_cache_write
+        input tokens served from / written to the provider's prompt cache.
+    usage_output
+        output tokens.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = ["Base", "Flow", "ToolCall", "Original", "Meta", "SCHEMA_VERSION", "UtcDateTime", "utc_now"]
+
+SCHEMA_VERSION = 1
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware.
+
+    SQLite has no time zones: values are converted to UTC and stored without an offset, so a
+    file written on one machine reads the same on another. Naive datetimes are taken as UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Optional[datetime], dialect: Any) -> Optional[datetime]:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Optional[datetime], dialect: Any) -> Optional[datetime]:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Flow(Base):
+    """One request to a provider, with what compression did to it and what the provider billed."""
+
+    __tablename__ = "flows"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True, default=utc_now)
+    host: Mapped[str] = mapped_column(String, default="")
+    path: Mapped[str] = mapped_column(Text, default="")
+    """Request path; secret query parameters removed."""
+    method: Mapped[str] = mapped_column(String, default="POST")
+    provider: Mapped[str] = mapped_column(String, default="")
+    model: Mapped[str] = mapped_column(String, default="")
+    transport: Mapped[str] = mapped_column(String, default="http")
+    """"http" or "websocket"."""
+    status_code: Mapped[Optional[int]] = mapped_column(Integer)
+    latency_ms: Mapped[Optional[float]] = mapped_column(Float)
+    request_bytes_before: Mapped[Optional[int]] = mapped_column(Integer)
+    request_bytes_after: Mapped[Optional[int]] = mapped_column(Integer)
+    tokens_before: Mapped[Optional[int]] = mapped_column(Integer)
+    tokens_after: Mapped[Optional[int]] = mapped_column(Integer)
+    usage_input: Mapped[Optional[int]] = mapped_column(Integer)
+    usage_output: Mapped[Optional[int]] = mapped_column(Integer)
+    usage_cache_read: Mapped[Optional[int]] = mapped_column(Integer)
+    usage_cache_write: Mapped[Optional[int]] = mapped_column(Integer)
+    stop_reason: Mapped[Optional[str]] = mapped_column(String)
+    mode: Mapped[str] = mapped_column(String, default="cache")
+    """"cache", "token" or "off"."""
+    session_id: Mapped[Optional[str]] = mapped_column(String, index=True)
+    project: Mapped[Optional[str]] = mapped_column(Text)
+    """The agent's working directory, when the request says it."""
+    error: Mapped[Optional[str]] = mapped_column(Text)
+    tool_outputs: Mapped[int] = mapped_column(Integer, default=0)
+    tool_outputs_rewritten: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_flows_provider_model_started", "provider", "model", "started_at"),)
+
+
+class ToolCall(Base):
+    """A tool call and its output, stored once however many later requests repeat it."""
+
+    __tablename__ = "tool_calls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    """``tool_call_fingerprint(...)``: the dedupe key shared by the proxy and transcript imports."""
+    session_id: Mapped[str] = mapped_column(String, default="")
+    project: Mapped[Optional[str]] = mapped_column(Text)
+    call_id: Mapped[str] = mapped_column(String, default="")
+    tool: Mapped[str] = mapped_column(String, default="")
+    arguments: Mapped[Optional[str]] = mapped_column(Text)
+    """The call's arguments as JSON text."""
+    output: Mapped[str] = mapped_column(Text, default="")
+    is_error: Mapped[bool] = mapped_column(Boolean, default=False)
+    exit_code: Mapped[Optional[int]] = mapped_column(Integer)
+    provider: Mapped[str] = mapped_column(String, default="")
+    flow_id: Mapped[Optional[int]] = mapped_column(ForeignKey("flows.id"), index=True)
+    """The first flow this call was seen in (none for imported transcripts)."""
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    """Ordinal of the call in its conversation."""
+    source: Mapped[str] = mapped_column(String, default="proxy")
+    """"proxy" or "import:<agent>"."""
+
+    # learn reads a session's calls in order; the index also serves lookups by session alone
+    __table_args__ = (Index("ix_tool_calls_session_position", "session_id", "position"),)
+
+
+class Original(Base):
+    """Text a lossy compressor dropped, under the sha256 of the original, so it can be retrieved."""
+
+    __tablename__ = "originals"
+
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content: Mapped[str] = mapped_column(Text)
+    flow_id: Mapped[Optional[int]] = mapped_column(ForeignKey("flows.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+
+
+class Meta(Base):
+    """Key/value facts about the file itself, such as ``schema_version``."""
+
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String, primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

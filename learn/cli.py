@@ -1,0 +1,182 @@
+"""``headroom learn`` and ``headroom import``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from learn.mine import Pattern, mine, select_patterns
+from learn.write import AGENT_FILES, MAX_LINES, plan_changes, render_line, render_lines
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["register", "run_learn", "run_import"]
+
+LEARN_EXAMPLE = """\
+examples:
+  headroom learn ~/.headroom/flows.db                  # this project: write CLAUDE.md, AGENTS.md, .cursor/rules/headroom.mdc
+  headroom learn flows.db --project all --dry-run      # every project in the log: show the diffs only
+  headroom learn postgresql://team@db/headroom --json  # patterns as data, nothing written
+"""
+
+IMPORT_EXAMPLE = """\
+examples:
+  headroom import ~/.claude/projects ~/.codex/sessions
+  headroom import runs/*.traj.json --db /tmp/flows.db
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    learn = subparsers.add_parser(
+        "learn",
+        help="mine the flow log for recurring failures and write them into CLAUDE.md / AGENTS.md",
+        description="Find tool calls that failed and the changed call that worked, across sessions, "
+        "and write them as short advice into the files each agent reads at startup. "
+        "Offline and deterministic: no model is called.",
+        epilog=LEARN_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    learn.add_argument("source", help="the flow log: a SQLite file or a SQLAlchemy URL")
+    learn.add_argument(
+        "--project",
+        default=None,
+        help="whose patterns to learn: a project path (default: the current directory) or 'all'",
+    )
+    learn.add_argument("--out", default=None, help="folder to write the files into (default: each project's root)")
+    learn.add_argument(
+        "--min-evidence", type=int, default=2, help="distinct sessions a pattern needs (default: 2)"
+    )
+    learn.add_argument(
+        "--agents",
+        default="claude,codex,cursor",
+        help="which files to write: claude (CLAUDE.md), codex (AGENTS.md), cursor "
+        "(.cursor/rules/headroom.mdc); default: all three",
+    )
+    learn.add_argument("--max-lines", type=int, default=MAX_LINES, help=argparse.SUPPRESS)
+    learn.add_argument("--dry-run", action="store_true", help="print the diff it would apply, write nothing")
+    learn.add_argument("--json", action="store_true", help="print the patterns as JSON, write nothing")
+    learn.set_defaults(func=run_learn)
+
+    importer = subparsers.add_parser(
+        "import",
+        help="load agent transcripts (Claude Code, Codex, mini-swe-agent, SWE-agent) into the flow log",
+        description="Read transcripts into the flow log's tool_calls so `headroom learn` can use "
+        "history too. Paths may be files or folders (searched recursively). A call already in the "
+        "log, from an earlier import or from the proxy, is not stored twice.",
+        epilog=IMPORT_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    importer.add_argument("paths", nargs="+", help="transcript files or folders")
+    importer.add_argument("--db", default=None, help="the flow log (default: ~/.headroom/flows.db)")
+    importer.add_argument("--json", action="store_true", help="print the counts as JSON")
+    importer.set_defaults(func=run_import)
+
+
+def _agents(text: str) -> list[str]:
+    agents = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [agent for agent in agents if agent not in AGENT_FILES]
+    if unknown or not agents:
+        raise ValueError(f"--agents: unknown {', '.join(unknown) or '(none)'}; choose from {', '.join(AGENT_FILES)}")
+    return agents
+
+
+def run_learn(args: argparse.Namespace) -> int:
+    from learn.log import open_log, read_calls
+
+    try:
+        agents = _agents(args.agents)
+        engine = open_log(args.source)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"headroom learn: {exc}", file=sys.stderr)
+        return 1
+    if args.min_evidence < 1:
+        print("headroom learn: --min-evidence must be at least 1", file=sys.stderr)
+        return 1
+    try:
+        result = mine(read_calls(engine))
+    finally:
+        engine.dispose()
+    everything = args.project == "all"
+    project = None if everything else str(Path(args.project or os.getcwd()).expanduser().resolve())
+    chosen = select_patterns(result.patterns, project, args.min_evidence)
+
+    if args.json:
+        print(json.dumps({"patterns": [dict(p.as_json(), line=render_line(p)) for p in chosen]}, indent=2))
+        return 0
+
+    targets = _targets(chosen, project, everything, args.out)
+    changes = []
+    for root, patterns in targets:
+        if not root.is_dir():
+            print(f"skipped {root}: no such folder here (use --out)", file=sys.stderr)
+            continue
+        changes.extend(plan_changes(root, render_lines(patterns, args.max_lines), agents))
+
+    _print_summary(result.calls, result.sessions, chosen, args.min_evidence)
+    for change in changes:
+        if args.dry_run:
+            sys.stdout.write(change.diff())
+        elif change.changed:
+            change.apply()
+            print(f"{'removed' if change.after is None else 'wrote'} {change.path}")
+        else:
+            print(f"unchanged {change.path}")
+    return 0
+
+
+def _targets(
+    chosen: list[Pattern], project: str | None, everything: bool, out: str | None
+) -> list[tuple[Path, list[Pattern]]]:
+    """(folder, its patterns) for every file set to write."""
+    if out is not None or not everything:
+        root = Path(out).expanduser() if out is not None else Path(project or os.getcwd())
+        return [(root, chosen)]
+    projects = sorted({name for pattern in chosen for name in pattern.projects if name})
+    return [(Path(name), select_patterns(chosen, name, 1)) for name in projects]
+
+
+def _print_summary(calls: int, sessions: int, chosen: list[Pattern], min_evidence: int) -> None:
+    print(f"{calls} tool calls in {sessions} sessions; {len(chosen)} patterns with evidence >= {min_evidence}")
+    if not chosen:
+        return
+    print(f"{'sessions':>8}  {'kind':<13}  lesson")
+    for pattern in chosen:
+        print(f"{pattern.evidence:>8}  {pattern.kind:<13}  {render_line(pattern)[2:]}")
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from addon.store.engine import default_db_path, describe_target
+    from learn.importers import TranscriptError
+    from learn.log import import_transcripts, open_log
+
+    target = args.db or str(default_db_path())
+    try:
+        engine = open_log(target, create=True)
+        summary = import_transcripts(args.paths, engine)
+    except TranscriptError as exc:
+        print(f"headroom import: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if "engine" in locals():
+            engine.dispose()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "db": describe_target(target),
+                    "files": summary.files,
+                    "calls_added": summary.added,
+                    "calls_already_present": summary.already_present,
+                    "added_by_agent": dict(sorted(summary.by_agent.items())),
+                },
+                indent=2,
+            )
+        )
+        return 0
+    print(f"{'files':>6}  {'calls added':>11}  {'already present':>15}  db")
+    print(f"{summary.files:>6}  {summary.added:>11}  {summary.already_present:>15}  {describe_target(target)}")
+    return 0

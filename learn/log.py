@@ -1,0 +1,121 @@
+"""The flow log as learning uses it: import transcripts into it, stream tool calls out of it."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+
+from addon.store.engine import make_engine
+from addon.store.entries import ToolCallEntry
+from addon.store.models import ToolCall
+from addon.store.persist import write_tool_calls
+from addon.store.schema import ensure_schema
+from learn.importers import iter_transcripts
+from learn.records import CallRecord
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ImportSummary", "import_transcripts", "read_calls", "open_log"]
+
+# rows fetched per round trip when streaming the log
+STREAM_BATCH = 5000
+
+
+@dataclass
+class ImportSummary:
+    files: int = 0
+    added: int = 0
+    already_present: int = 0
+    by_agent: Counter = field(default_factory=Counter)
+
+
+def open_log(source: str, create: bool = False) -> Engine:
+    """An engine on a SQLite path or SQLAlchemy URL; ``create`` makes the tables when missing."""
+    if not create and "://" not in source and not Path(source).expanduser().exists():
+        raise FileNotFoundError(f"{source}: no such flow log (import transcripts or run the proxy first)")
+    engine = make_engine(source)
+    if create:
+        ensure_schema(engine)
+    return engine
+
+
+def _entry(record: CallRecord, agent: str) -> ToolCallEntry:
+    return ToolCallEntry(
+        session_id=record.session_id,
+        call_id=record.call_id,
+        tool=record.tool,
+        arguments=record.arguments,
+        output=record.output,
+        is_error=record.is_error,
+        provider=record.provider or "",
+        position=record.position,
+        project=record.project,
+        source=f"import:{agent}",
+        exit_code=record.exit_code,
+        seen_at=record.seen_at,
+    )
+
+
+def import_transcripts(paths: Iterable[str | Path], engine: Engine) -> ImportSummary:
+    """Store the tool calls of every transcript under ``paths``; calls already in the log (from
+    an earlier import or from the proxy) are counted, not stored again."""
+    summary = ImportSummary()
+    for agent, path, calls in iter_transcripts(paths):
+        with engine.begin() as connection:
+            written = write_tool_calls(connection, (_entry(call, agent) for call in calls))
+        summary.files += 1
+        summary.added += written.added
+        summary.already_present += written.already_present
+        summary.by_agent[agent] += written.added
+        logger.info("%s: %d calls added, %d already present", path, written.added, written.already_present)
+    return summary
+
+
+def read_calls(engine: Engine, batch: int = STREAM_BATCH) -> Iterator[CallRecord]:
+    """Every tool call, ordered by session then position, fetched in batches (a server-side
+    cursor on PostgreSQL) so memory stays flat however large the log is."""
+    columns = (
+        ToolCall.session_id,
+        ToolCall.project,
+        ToolCall.call_id,
+        ToolCall.tool,
+        ToolCall.arguments,
+        ToolCall.output,
+        ToolCall.is_error,
+        ToolCall.exit_code,
+        ToolCall.position,
+        ToolCall.seen_at,
+        ToolCall.provider,
+    )
+    query = select(*columns).order_by(ToolCall.session_id, ToolCall.position, ToolCall.id)
+    with engine.connect() as connection:
+        result = connection.execution_options(stream_results=True, yield_per=batch).execute(query)
+        for row in result:
+            yield CallRecord(
+                session_id=row.session_id or "",
+                project=row.project,
+                call_id=row.call_id or "",
+                tool=row.tool or "",
+                arguments=_loads(row.arguments),
+                output=row.output or "",
+                is_error=bool(row.is_error),
+                exit_code=row.exit_code,
+                position=row.position or 0,
+                seen_at=row.seen_at,
+                provider=row.provider or None,
+            )
+
+
+def _loads(text: str | None) -> object:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text

@@ -1,0 +1,150 @@
+"""The addon's hooks in mitmproxy's test context: what reaches upstream and what is logged."""
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+import zstandard
+from mitmproxy import exceptions
+from mitmproxy.test import taddons, tflow, tutils
+
+from addon.proxy import HeadroomAddon
+
+# Long enough that the default rules act on it; colour codes carry nothing for a model.
+ANSI_RESULT = "".join(f"\x1b[32mok\x1b[0m compiled module_{i}.o in {i * 7} ms\n" for i in range(40))
+
+
+def _anthropic_body(result_text: str = ANSI_RESULT) -> dict:
+    return {
+        "model": "claude-test",
+        "messages": [
+            {"role": "user", "content": "build it"},
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "Bash", "input": {"command": "make"}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": result_text}]},
+        ],
+    }
+
+
+def _flow(host: str, path: str, content: bytes, scheme: bytes = b"https", headers=()):
+    request = tutils.treq(host=host, port=443, scheme=scheme, method=b"POST", path=path.encode(), content=content)
+    for name, value in headers:
+        request.headers[name] = value
+    return tflow.tflow(req=request)
+
+
+@pytest.fixture
+def addon_in_context(tmp_path):
+    addon = HeadroomAddon()
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon, headroom_db=str(tmp_path / "flows.db"))
+        yield addon, tctx, tmp_path / "flows.db"
+    addon.done()
+
+
+def _rows(db: Path, sql: str):
+    connection = sqlite3.connect(db)
+    try:
+        return connection.execute(sql).fetchall()
+    finally:
+        connection.close()
+
+
+async def test_tool_output_is_rewritten_and_the_flow_logged(addon_in_context):
+    addon, _, db = addon_in_context
+    flow = _flow("api.anthropic.com", "/v1/messages", json.dumps(_anthropic_body()).encode())
+    await addon.request(flow)
+    sent = json.loads(flow.request.content)
+    assert "\x1b" not in sent["messages"][2]["content"][0]["content"]
+    assert sent["messages"][:2] == _anthropic_body()["messages"][:2]
+    flow.response = tutils.tresp(content=json.dumps({"usage": {"input_tokens": 7, "output_tokens": 3}}).encode())
+    addon.response(flow)
+    addon.done()
+    assert _rows(db, "select provider, usage_output, tool_outputs from flows") == [("anthropic", 3, 1)]
+    # the log keeps what the agent produced, not what was sent upstream
+    assert _rows(db, "select tool, output from tool_calls") == [("Bash", ANSI_RESULT)]
+
+
+async def test_other_hosts_over_plain_http_are_left_alone(addon_in_context):
+    addon, _, _ = addon_in_context
+    content = json.dumps(_anthropic_body()).encode()
+    flow = _flow("example.test", "/v1/messages", content, scheme=b"http")
+    await addon.request(flow)
+    assert flow.request.raw_content == content
+    assert flow.id not in addon._flows
+
+
+@pytest.mark.parametrize(
+    "path, content",
+    [
+        ("/v1/messages", b'{"model": "x", "messages": [ broken'),
+        ("/v1/messages", "\ufeff\u00e9\xff".encode("latin-1", "replace")),
+        ("/v1/messages/count_tokens", json.dumps(_anthropic_body()).encode()),
+        ("/v1/messages", b"[1, 2, 3]"),
+    ],
+)
+async def test_bodies_the_addon_cannot_or_must_not_rewrite_pass_byte_for_byte(addon_in_context, path, content):
+    addon, _, _ = addon_in_context
+    flow = _flow("api.anthropic.com", path, content)
+    await addon.request(flow)
+    assert flow.request.raw_content == content
+
+
+async def test_a_sigv4_signed_body_is_never_modified(addon_in_context):
+    addon, _, _ = addon_in_context
+    content = json.dumps(_anthropic_body()).encode()
+    flow = _flow("api.anthropic.com", "/v1/messages", content,
+                 headers=[("authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/bedrock/aws4_request")])
+    await addon.request(flow)
+    assert flow.request.raw_content == content
+
+
+async def test_mode_off_logs_but_forwards_the_original(addon_in_context):
+    addon, tctx, db = addon_in_context
+    tctx.configure(addon, headroom_mode="off")
+    content = json.dumps(_anthropic_body()).encode()
+    flow = _flow("api.anthropic.com", "/v1/messages", content)
+    await addon.request(flow)
+    assert flow.request.raw_content == content
+    flow.response = tutils.tresp(content=b"{}")
+    addon.response(flow)
+    addon.done()
+    assert _rows(db, "select mode, tool_outputs from flows") == [("off", 1)]
+
+
+async def test_a_zstd_body_is_rewritten_and_stays_zstd(addon_in_context):
+    addon, _, _ = addon_in_context
+    content = zstandard.ZstdCompressor().compress(json.dumps(_anthropic_body()).encode())
+    flow = _flow("api.anthropic.com", "/v1/messages", content, headers=[("content-encoding", "zstd")])
+    await addon.request(flow)
+    assert flow.request.headers["content-encoding"] == "zstd"
+    decoded = zstandard.ZstdDecompressor().decompressobj().decompress(flow.request.raw_content)
+    assert "\x1b" not in json.loads(decoded)["messages"][2]["content"][0]["content"]
+
+
+def test_tls_to_other_hosts_is_passed_through_unseen(addon_in_context):
+    addon, _, _ = addon_in_context
+
+    class Hello:
+        def __init__(self, sni):
+            self.client_hello = type("CH", (), {"sni": sni})()
+            self.ignore_connection = False
+
+    decisions = {}
+    for sni in ("api.openai.com", "github.com", None):
+        hello = Hello(sni)
+        addon.tls_clienthello(hello)
+        decisions[sni] = hello.ignore_connection
+    assert decisions == {"api.openai.com": False, "github.com": True, None: True}
+
+
+def test_bad_option_values_stop_startup_naming_option_and_value(tmp_path):
+    addon = HeadroomAddon()
+    with taddons.context(addon) as tctx:
+        with pytest.raises(exceptions.OptionsError, match="headroom_mode='fast'"):
+            tctx.configure(addon, headroom_db=str(tmp_path / "f.db"), headroom_mode="fast")
+        bad_rules = tmp_path / "rules.yaml"
+        bad_rules.write_text("rules:\n  - compress: no_such_compressor\n")
+        with pytest.raises(exceptions.OptionsError, match="headroom_rules=.*rules.yaml"):
+            tctx.configure(addon, headroom_rules=str(bad_rules))
+    addon.done()

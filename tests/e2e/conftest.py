@@ -1,0 +1,137 @@
+"""Fixtures: the fake provider (one per session) and real mitmdump proxies (one per test).
+
+A test asks for ``proxy`` (the addon with its defaults) or calls ``start_proxy(...)`` for other
+options. Either way the client side is configured the way a user would: HTTPS_PROXY points at
+mitmdump and SSL_CERT_FILE at a bundle holding mitmproxy's CA (plus the test CA, so hosts the
+proxy passes through verify too).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, Mapping, Sequence
+
+import pytest
+
+from .fake_provider import FakeProvider, TestPKI, make_test_pki
+from .harness import Mitmdump, client_env, mitmdump_command, write_ca_bundle
+
+
+@dataclass
+class Proxy:
+    """A running mitmdump plus what a client needs to use it."""
+
+    process: Mitmdump
+    db_path: Path
+    ca_bundle: Path
+
+    @property
+    def url(self) -> str:
+        return self.process.url
+
+    @property
+    def port(self) -> int:
+        return self.process.port
+
+    def output(self) -> str:
+        return self.process.output()
+
+
+StartProxy = Callable[..., Proxy]
+
+ANSI_ONLY_RULES = Path(__file__).with_name("fixtures") / "ansi_only.yaml"
+"""The rules every e2e proxy runs with unless a test says otherwise (see the file for why)."""
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    report = yield
+    if report.when == "call":
+        item.stash[_CALL_FAILED] = report.failed
+    return report
+
+
+_CALL_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPKI:
+    return make_test_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="session")
+def _fake_provider_server(pki: TestPKI) -> Iterator[FakeProvider]:
+    server = FakeProvider(pki).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def fake(_fake_provider_server: FakeProvider) -> Iterator[FakeProvider]:
+    """The fake provider with nothing recorded yet."""
+    _fake_provider_server.reset()
+    yield _fake_provider_server
+    _fake_provider_server.reset()
+
+
+@pytest.fixture
+def start_proxy(
+    request: pytest.FixtureRequest,
+    fake: FakeProvider,
+    pki: TestPKI,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[StartProxy]:
+    """Start mitmdump with the addon; the client env then points at the last proxy started.
+
+    ``options`` are ``--set`` values for the addon; ``headroom_db`` defaults to a fresh SQLite
+    file in the test's tmp dir and ``headroom_rules`` to ``ANSI_ONLY_RULES``. ``with_addon=False`` runs plain mitmdump (harness checks).
+    """
+    started: list[Mitmdump] = []
+
+    def start(
+        *,
+        options: Mapping[str, str] = {},
+        with_addon: bool = True,
+        extra_args: Sequence[str] = (),
+        name: str = "proxy",
+    ) -> Proxy:
+        workdir = tmp_path / f"{name}{len(started)}"
+        confdir = workdir / "confdir"
+        confdir.mkdir(parents=True)
+        db_path = workdir / "flows.db"
+        all_options = dict(options)
+        if with_addon:
+            all_options.setdefault("headroom_db", str(db_path))
+            all_options.setdefault("headroom_rules", str(ANSI_ONLY_RULES))
+        process = Mitmdump(
+            args=mitmdump_command(
+                confdir, fake.port, pki.ca_cert_path,
+                with_addon=with_addon, options=all_options, extra_args=extra_args,
+            ),
+            confdir=confdir,
+            db_path=db_path,
+        )
+        started.append(process)
+        process.start()
+        bundle = write_ca_bundle(workdir / "ca-bundle.pem", process.mitmproxy_ca, pki.ca_cert_path)
+        for variable, value in client_env(process.url, bundle).items():
+            monkeypatch.setenv(variable, value)
+        return Proxy(process=process, db_path=db_path, ca_bundle=bundle)
+
+    yield start
+
+    failed = request.node.stash.get(_CALL_FAILED, False)
+    for process in started:
+        process.stop()
+        if failed:
+            print(f"\n----- mitmdump output ({' '.join(process.args)}) -----\n{process.output()}")
+
+
+@pytest.fixture
+def proxy(start_proxy: StartProxy) -> Proxy:
+    """mitmdump with the addon and its default options."""
+    return start_proxy()

@@ -1,0 +1,720 @@
+"""A real HTTPS stand-in for the LLM providers, for end-to-end tests.
+
+It speaks real TLS with a throwaway CA whose leaf certificate names the provider hosts, records
+every request byte for byte, and answers the way Anthropic, OpenAI (Chat, Responses, the Codex
+WebSocket) and Gemini answer, including their streaming formats. A streamed answer can be held
+after its first event until the test says its client has received that event: a proxy that
+buffers the stream then never delivers the first event, and the client's read timeout fails the
+test without any timing assertion.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import gzip
+import hashlib
+import http.server
+import json
+import logging
+import re
+import socket
+import socketserver
+import ssl
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import zstandard
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+logger = logging.getLogger(__name__)
+
+PROVIDER_HOSTS = (
+    "api.anthropic.com",
+    "api.openai.com",
+    "chatgpt.com",
+    "generativelanguage.googleapis.com",
+    "openrouter.ai",
+)
+OTHER_HOST = "localhost"
+"""The non-provider name the fake also answers under (its certificate names it too)."""
+OTHER_HOST_BODY = b"hello from a host the proxy must not touch\n"
+
+# Distinctive numbers so a test can tell the fake's usage apart from anything computed locally.
+ANTHROPIC_USAGE = {
+    "input_tokens": 1234,
+    "output_tokens": 56,
+    "cache_read_input_tokens": 789,
+    "cache_creation_input_tokens": 321,
+}
+OPENAI_CHAT_USAGE = {"prompt_tokens": 2345, "completion_tokens": 67, "cached_tokens": 1024}
+OPENAI_RESPONSES_USAGE = {"input_tokens": 3456, "output_tokens": 78, "cached_tokens": 2048}
+GEMINI_USAGE = {"prompt": 4567, "candidates": 89, "cached": 512}
+
+STREAM_GATE_TIMEOUT_S = 30.0
+"""How long a held stream waits for its release; longer than any client read timeout in tests."""
+
+_WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+# --------------------------------------------------------------------------------------------
+# Throwaway PKI
+
+
+@dataclass(frozen=True)
+class TestPKI:
+    """A test CA and one leaf certificate for the provider hosts and ``localhost``."""
+
+    ca_cert_path: Path
+    leaf_cert_path: Path
+    leaf_key_path: Path
+    leaf_cert_der: bytes
+
+
+def make_test_pki(directory: Path) -> TestPKI:
+    """Generate a fresh CA and leaf under ``directory`` (EC P-256 keys: fast to make)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    valid_from, valid_to = now - datetime.timedelta(days=1), now + datetime.timedelta(days=7)
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "headroom e2e test CA")])
+    ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(valid_from)
+        .not_valid_after(valid_to)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True, key_cert_sign=True, crl_sign=True,
+                content_commitment=False, key_encipherment=False, data_encipherment=False,
+                key_agreement=False, encipher_only=False, decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(ca_ski, critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    names = [x509.DNSName(host) for host in (*PROVIDER_HOSTS, OTHER_HOST)]
+    leaf_cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake provider")]))
+        .issuer_name(ca_name)
+        .public_key(leaf_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(valid_from)
+        .not_valid_after(valid_to)
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+
+    pki = TestPKI(
+        ca_cert_path=directory / "test-ca.pem",
+        leaf_cert_path=directory / "leaf.pem",
+        leaf_key_path=directory / "leaf-key.pem",
+        leaf_cert_der=leaf_cert.public_bytes(serialization.Encoding.DER),
+    )
+    pki.ca_cert_path.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    pki.leaf_cert_path.write_bytes(leaf_cert.public_bytes(serialization.Encoding.PEM))
+    pki.leaf_key_path.write_bytes(
+        leaf_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return pki
+
+
+# --------------------------------------------------------------------------------------------
+# What the fake saw
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request exactly as it reached the fake (``body`` still content-encoded)."""
+
+    method: str
+    path: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+    @property
+    def host(self) -> str:
+        return (self.header("host") or "").split(":")[0]
+
+    @property
+    def route(self) -> str:
+        """The path without its query string."""
+        return urlsplit(self.path).path
+
+    @property
+    def query(self) -> dict[str, list[str]]:
+        return parse_qs(urlsplit(self.path).query)
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.headers:
+            if key.lower() == name.lower():
+                return value
+        return None
+
+    def decoded_body(self) -> bytes:
+        """The body with its Content-Encoding undone (gzip, zstd)."""
+        return decode_content(self.body, self.header("content-encoding"))
+
+    def json(self) -> Any:
+        return json.loads(self.decoded_body())
+
+
+@dataclass(frozen=True)
+class RecordedWebSocketMessage:
+    """One text message a WebSocket client sent to the fake."""
+
+    path: str
+    host: str
+    text: str
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+
+def decode_content(body: bytes, content_encoding: str | None) -> bytes:
+    encoding = (content_encoding or "identity").strip().lower()
+    if encoding in ("", "identity"):
+        return body
+    if encoding == "gzip":
+        return gzip.decompress(body)
+    if encoding == "zstd":
+        return zstandard.ZstdDecompressor().decompressobj().decompress(body)
+    raise ValueError(f"the fake provider cannot decode Content-Encoding {encoding!r}")
+
+
+@dataclass
+class StreamGate:
+    """Holds one streamed answer after its first event until :meth:`release` is called."""
+
+    event: threading.Event = field(default_factory=threading.Event)
+    first_event_sent: threading.Event = field(default_factory=threading.Event)
+    timed_out: bool = False
+
+    def release(self) -> None:
+        self.event.set()
+
+
+# --------------------------------------------------------------------------------------------
+# The server
+
+
+class FakeProvider:
+    """An HTTPS server on 127.0.0.1 that answers like the providers and records what it got."""
+
+    def __init__(self, pki: TestPKI) -> None:
+        self.pki = pki
+        self._lock = threading.Lock()
+        self._requests: list[RecordedRequest] = []
+        self._ws_messages: list[RecordedWebSocketMessage] = []
+        self._pending_gates: list[StreamGate] = []
+        self._all_gates: list[StreamGate] = []
+        self._changed = threading.Condition(self._lock)
+        self._server: _TLSServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # lifecycle
+
+    def start(self) -> "FakeProvider":
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.pki.leaf_cert_path, self.pki.leaf_key_path)
+        context.set_alpn_protocols(["http/1.1"])
+        self._server = _TLSServer(("127.0.0.1", 0), _Handler, context, self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
+            name="fake-provider", daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        with self._lock:
+            for gate in self._all_gates:
+                gate.release()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "start() the fake provider first"
+        return self._server.server_address[1]
+
+    # what tests use
+
+    def reset(self) -> None:
+        """Forget what was recorded and release any held stream."""
+        with self._lock:
+            self._requests.clear()
+            self._ws_messages.clear()
+            for gate in self._all_gates:
+                gate.release()
+            self._pending_gates.clear()
+
+    def hold_next_stream(self) -> StreamGate:
+        """Make the next streamed answer stop after its first event until the gate is released."""
+        gate = StreamGate()
+        with self._lock:
+            self._pending_gates.append(gate)
+            self._all_gates.append(gate)
+        return gate
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def ws_messages(self) -> list[RecordedWebSocketMessage]:
+        with self._lock:
+            return list(self._ws_messages)
+
+    def requests_to(self, route: str) -> list[RecordedRequest]:
+        return [request for request in self.requests if request.route == route]
+
+    def only_request(self, route: str | None = None) -> RecordedRequest:
+        """The single request received (to ``route``), with a readable failure otherwise."""
+        seen = self.requests
+        matching = [r for r in seen if route is None or r.route == route]
+        assert len(matching) == 1, (
+            f"expected exactly one request{' to ' + route if route else ''}, the fake saw: "
+            + repr([(r.method, r.host, r.path) for r in seen])
+        )
+        return matching[0]
+
+    def wait_for_ws_messages(self, count: int, timeout: float = 10.0) -> list[RecordedWebSocketMessage]:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while len(self._ws_messages) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._changed.wait(remaining)
+            return list(self._ws_messages)
+
+    # called by the handler
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._changed:
+            self._requests.append(request)
+            self._changed.notify_all()
+
+    def _record_ws(self, message: RecordedWebSocketMessage) -> None:
+        with self._changed:
+            self._ws_messages.append(message)
+            self._changed.notify_all()
+
+    def _take_gate(self) -> StreamGate | None:
+        with self._lock:
+            return self._pending_gates.pop(0) if self._pending_gates else None
+
+
+class _TLSServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: type[http.server.BaseHTTPRequestHandler],
+        context: ssl.SSLContext,
+        fake: FakeProvider,
+    ) -> None:
+        self.ssl_context = context
+        self.fake = fake
+        super().__init__(address, handler)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        raw, address = self.socket.accept()
+        # The handshake happens in the connection's own thread (finish_request), so a client
+        # that never sends a ClientHello cannot block the accept loop.
+        return self.ssl_context.wrap_socket(raw, server_side=True, do_handshake_on_connect=False), address
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        request.settimeout(60)
+        try:
+            request.do_handshake()
+        except (ssl.SSLError, OSError) as error:
+            logger.debug("TLS handshake with %s failed: %s", client_address, error)
+            return
+        super().finish_request(request, client_address)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        logger.debug("fake provider connection from %s ended with an error", client_address, exc_info=True)
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # without it every small write waits ~40 ms for an ACK
+    server: _TLSServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("fake provider: " + format, *args)
+
+    # ---- entry points
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        body = self._read_body()
+        request = RecordedRequest(
+            method=self.command, path=self.path, headers=tuple(self.headers.items()), body=body
+        )
+        fake = self.server.fake
+        route = request.route
+        if route == "/backend-api/codex/responses" and self.headers.get("upgrade", "").lower() == "websocket":
+            fake._record(request)
+            self._serve_websocket(request)
+            return
+        fake._record(request)
+
+        if request.host == OTHER_HOST:
+            self._send_bytes(200, "text/plain", OTHER_HOST_BODY)
+        elif route == "/v1/models" and self.command == "GET":
+            self._send_json(200, _model_list(request.host))
+        elif route == "/v1/messages/count_tokens":
+            self._answer_json_or_400(request, lambda payload: {"input_tokens": 42})
+        elif route == "/v1/messages":
+            self._answer(request, _anthropic_message, _anthropic_events, sse_done=False)
+        elif route in ("/v1/chat/completions", "/api/v1/chat/completions"):
+            self._answer(request, _chat_completion, _chat_chunks, sse_done=True)
+        elif route in ("/v1/responses", "/backend-api/codex/responses", "/api/v1/responses"):
+            self._answer(request, _responses_object, _responses_events, sse_done=False)
+        elif (match := re.fullmatch(r"/v1(?:beta)?/models/([^/:]+):(generateContent|streamGenerateContent)", route)):
+            model, method = match.groups()
+            payload = self._parse_json(request)
+            if payload is None:
+                self._send_json(400, {"error": {"code": 400, "message": "Invalid JSON payload received."}})
+            elif method == "generateContent":
+                self._send_json(200, _gemini_response(model, final=True))
+            else:
+                self._stream_sse(_gemini_events(model), sse_done=False)
+        else:
+            self._send_json(404, {"error": {"message": f"the fake provider has no route {route}"}})
+
+    # ---- request side
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("transfer-encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("content-length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    @staticmethod
+    def _parse_json(request: RecordedRequest) -> Any:
+        try:
+            payload = request.json()
+        except (ValueError, zstandard.ZstdError, OSError):
+            return None
+        return payload if isinstance(payload, dict) else None
+
+    # ---- answers
+
+    def _answer(
+        self,
+        request: RecordedRequest,
+        json_answer: Callable[[dict[str, Any]], dict[str, Any]],
+        stream_answer: Callable[[dict[str, Any]], Iterator[tuple[str | None, dict[str, Any]]]],
+        sse_done: bool,
+    ) -> None:
+        payload = self._parse_json(request)
+        if payload is None:
+            self._send_json(400, _invalid_json_error(request))
+        elif payload.get("stream"):
+            self._stream_sse(stream_answer(payload), sse_done=sse_done)
+        else:
+            self._send_json(200, json_answer(payload))
+
+    def _answer_json_or_400(
+        self, request: RecordedRequest, json_answer: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> None:
+        payload = self._parse_json(request)
+        if payload is None:
+            self._send_json(400, _invalid_json_error(request))
+        else:
+            self._send_json(200, json_answer(payload))
+
+    def _send_json(self, status: int, payload: dict[str, Any]) -> None:
+        self._send_bytes(status, "application/json", json.dumps(payload).encode())
+
+    def _send_bytes(self, status: int, content_type: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _stream_sse(self, events: Iterator[tuple[str | None, dict[str, Any]]], sse_done: bool) -> None:
+        """Send server-sent events in HTTP chunks, one event per chunk, as the providers do."""
+        gate = self.server.fake._take_gate()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for index, (name, data) in enumerate(events):
+            text = (f"event: {name}\n" if name else "") + f"data: {json.dumps(data)}\n\n"
+            self._write_chunk(text.encode())
+            if index == 0 and gate is not None:
+                gate.first_event_sent.set()
+                if not gate.event.wait(STREAM_GATE_TIMEOUT_S):
+                    gate.timed_out = True
+        if sse_done:
+            self._write_chunk(b"data: [DONE]\n\n")
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _write_chunk(self, data: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    # ---- WebSocket (Codex's Responses transport)
+
+    def _serve_websocket(self, request: RecordedRequest) -> None:
+        key = self.headers.get("sec-websocket-key", "")
+        accept = base64.b64encode(hashlib.sha1((key + _WEBSOCKET_GUID).encode()).digest()).decode()
+        self.send_response(101, "Switching Protocols")
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", accept)
+        self.end_headers()
+        self.wfile.flush()
+        self.close_connection = True
+        fake = self.server.fake
+        while True:
+            frame = self._read_ws_frame()
+            if frame is None:
+                return
+            opcode, payload = frame
+            if opcode == 0x8:
+                self._write_ws_frame(0x8, payload[:2])
+                return
+            if opcode == 0x9:
+                self._write_ws_frame(0xA, payload)
+                continue
+            if opcode != 0x1:
+                continue
+            text = payload.decode("utf-8")
+            fake._record_ws(RecordedWebSocketMessage(path=request.path, host=request.host, text=text))
+            try:
+                message = json.loads(text)
+            except ValueError:
+                self._write_ws_frame(0x1, json.dumps({"type": "error", "error": {"message": "invalid JSON"}}).encode())
+                continue
+            if isinstance(message, dict) and message.get("type") == "response.create":
+                for name, data in _responses_events(message):
+                    self._write_ws_frame(0x1, json.dumps({"type": name, **data}).encode())
+
+    def _read_ws_frame(self) -> tuple[int, bytes] | None:
+        """Read one whole message (fragments joined); None when the peer went away."""
+        message = b""
+        first_opcode = None
+        while True:
+            header = self.rfile.read(2)
+            if len(header) < 2:
+                return None
+            fin, opcode = header[0] & 0x80, header[0] & 0x0F
+            masked, length = header[1] & 0x80, header[1] & 0x7F
+            if length == 126:
+                (length,) = struct.unpack("!H", self.rfile.read(2))
+            elif length == 127:
+                (length,) = struct.unpack("!Q", self.rfile.read(8))
+            mask = self.rfile.read(4) if masked else b""
+            data = self.rfile.read(length)
+            if mask:
+                data = bytes(byte ^ mask[i % 4] for i, byte in enumerate(data))
+            if opcode >= 0x8:  # control frames may interleave with fragments
+                return opcode, data
+            first_opcode = opcode if first_opcode is None else first_opcode
+            message += data
+            if fin:
+                return first_opcode, message
+
+    def _write_ws_frame(self, opcode: int, payload: bytes) -> None:
+        length = len(payload)
+        if length < 126:
+            header = struct.pack("!BB", 0x80 | opcode, length)
+        elif length < 1 << 16:
+            header = struct.pack("!BBH", 0x80 | opcode, 126, length)
+        else:
+            header = struct.pack("!BBQ", 0x80 | opcode, 127, length)
+        self.wfile.write(header + payload)
+        self.wfile.flush()
+
+
+# --------------------------------------------------------------------------------------------
+# Provider answers
+
+
+def _invalid_json_error(request: RecordedRequest) -> dict[str, Any]:
+    if request.host == "api.anthropic.com":
+        return {"type": "error", "error": {"type": "invalid_request_error", "message": "invalid JSON body"}}
+    return {"error": {"message": "We could not parse the JSON body of your request.", "type": "invalid_request_error"}}
+
+
+def _model_list(host: str) -> dict[str, Any]:
+    if host == "api.anthropic.com":
+        model = {"type": "model", "id": "claude-sonnet-4-5", "display_name": "Claude Sonnet 4.5",
+                 "created_at": "2025-09-29T00:00:00Z"}
+        return {"data": [model], "has_more": False, "first_id": model["id"], "last_id": model["id"]}
+    return {"object": "list", "data": [{"id": "gpt-4o", "object": "model", "created": 1715367049, "owned_by": "system"}]}
+
+
+def _anthropic_message(payload: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": "msg_fake_01", "type": "message", "role": "assistant",
+        "model": payload.get("model", "claude-sonnet-4-5"),
+        "content": [{"type": "text", "text": "Hello from the fake."}],
+        "stop_reason": "end_turn", "stop_sequence": None,
+        "usage": dict(ANTHROPIC_USAGE),
+    }
+
+
+def _anthropic_events(payload: dict[str, Any]) -> Iterator[tuple[str | None, dict[str, Any]]]:
+    usage = ANTHROPIC_USAGE
+    start_usage = {**usage, "output_tokens": 1}
+    yield "message_start", {"type": "message_start", "message": {
+        "id": "msg_fake_01", "type": "message", "role": "assistant", "content": [],
+        "model": payload.get("model", "claude-sonnet-4-5"), "stop_reason": None,
+        "stop_sequence": None, "usage": start_usage}}
+    yield "content_block_start", {"type": "content_block_start", "index": 0,
+                                  "content_block": {"type": "text", "text": ""}}
+    yield "ping", {"type": "ping"}
+    for piece in ("Hello", " from", " the fake."):
+        yield "content_block_delta", {"type": "content_block_delta", "index": 0,
+                                      "delta": {"type": "text_delta", "text": piece}}
+    yield "content_block_stop", {"type": "content_block_stop", "index": 0}
+    yield "message_delta", {"type": "message_delta",
+                            "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                            "usage": dict(usage)}
+    yield "message_stop", {"type": "message_stop"}
+
+
+def _chat_usage() -> dict[str, Any]:
+    u = OPENAI_CHAT_USAGE
+    return {"prompt_tokens": u["prompt_tokens"], "completion_tokens": u["completion_tokens"],
+            "total_tokens": u["prompt_tokens"] + u["completion_tokens"],
+            "prompt_tokens_details": {"cached_tokens": u["cached_tokens"]},
+            "completion_tokens_details": {"reasoning_tokens": 0}}
+
+
+def _chat_completion(payload: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-fake", "object": "chat.completion", "created": 1750000000,
+        "model": payload.get("model", "gpt-4o"),
+        "choices": [{"index": 0, "finish_reason": "stop",
+                     "message": {"role": "assistant", "content": "Hello from the fake."}}],
+        "usage": _chat_usage(),
+    }
+
+
+def _chat_chunks(payload: dict[str, Any]) -> Iterator[tuple[str | None, dict[str, Any]]]:
+    base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1750000000,
+            "model": payload.get("model", "gpt-4o")}
+    yield None, {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
+                                      "finish_reason": None}]}
+    for piece in ("Hello", " from", " the fake."):
+        yield None, {**base, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+    yield None, {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+    if (payload.get("stream_options") or {}).get("include_usage"):
+        yield None, {**base, "choices": [], "usage": _chat_usage()}
+
+
+def _responses_usage() -> dict[str, Any]:
+    u = OPENAI_RESPONSES_USAGE
+    return {"input_tokens": u["input_tokens"], "output_tokens": u["output_tokens"],
+            "total_tokens": u["input_tokens"] + u["output_tokens"],
+            "input_tokens_details": {"cached_tokens": u["cached_tokens"]},
+            "output_tokens_details": {"reasoning_tokens": 0}}
+
+
+def _responses_object(payload: dict[str, Any], *, completed: bool = True) -> dict[str, Any]:
+    message = {"id": "msg_fake", "type": "message", "role": "assistant", "status": "completed",
+               "content": [{"type": "output_text", "text": "Hello from the fake.", "annotations": []}]}
+    return {
+        "id": "resp_fake", "object": "response", "created_at": 1750000000,
+        "status": "completed" if completed else "in_progress",
+        "model": payload.get("model", "gpt-5"), "output": [message] if completed else [],
+        "parallel_tool_calls": True, "tool_choice": "auto", "tools": [],
+        "usage": _responses_usage() if completed else None,
+    }
+
+
+def _responses_events(payload: dict[str, Any]) -> Iterator[tuple[str | None, dict[str, Any]]]:
+    """The event sequence of a streamed Responses answer with one text message."""
+    in_progress = _responses_object(payload, completed=False)
+    done = _responses_object(payload)
+    message = done["output"][0]
+    part = message["content"][0]
+    where = {"item_id": message["id"], "output_index": 0}
+    events: list[tuple[str, dict[str, Any]]] = [
+        ("response.created", {"response": in_progress}),
+        ("response.in_progress", {"response": in_progress}),
+        ("response.output_item.added", {"output_index": 0, "item": {**message, "status": "in_progress", "content": []}}),
+        ("response.content_part.added", {**where, "content_index": 0, "part": {**part, "text": ""}}),
+        *(("response.output_text.delta", {**where, "content_index": 0, "delta": piece})
+          for piece in ("Hello", " from", " the fake.")),
+        ("response.output_text.done", {**where, "content_index": 0, "text": part["text"]}),
+        ("response.content_part.done", {**where, "content_index": 0, "part": part}),
+        ("response.output_item.done", {"output_index": 0, "item": message}),
+        ("response.completed", {"response": done}),
+    ]
+    for number, (name, data) in enumerate(events):
+        yield name, {"type": name, "sequence_number": number, **data}
+
+
+def _gemini_response(model: str, *, final: bool, text: str = "Hello from the fake.") -> dict[str, Any]:
+    candidate: dict[str, Any] = {"content": {"role": "model", "parts": [{"text": text}]}, "index": 0}
+    answer: dict[str, Any] = {"candidates": [candidate], "modelVersion": model}
+    if final:
+        u = GEMINI_USAGE
+        candidate["finishReason"] = "STOP"
+        answer["usageMetadata"] = {"promptTokenCount": u["prompt"], "candidatesTokenCount": u["candidates"],
+                                   "cachedContentTokenCount": u["cached"],
+                                   "totalTokenCount": u["prompt"] + u["candidates"]}
+    return answer
+
+
+def _gemini_events(model: str) -> Iterator[tuple[str | None, dict[str, Any]]]:
+    yield None, _gemini_response(model, final=False, text="Hello")
+    yield None, _gemini_response(model, final=False, text=" from")
+    yield None, _gemini_response(model, final=True, text=" the fake.")

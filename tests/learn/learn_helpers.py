@@ -1,0 +1,41 @@
+"""Build tool-call records and logs for tests without going through a transcript file."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from learn.records import CallRecord
+
+TRACES = Path(__file__).resolve().parents[3] / "shared" / "data" / "traces"
+
+
+def require_traces(*parts: str) -> Path:
+    """A path under the shared agent traces; skips the test clearly when they are absent."""
+    path = TRACES.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"agent traces not found at {path}")
+    return path
+
+START = datetime(2026, 1, 5, 9, 0, 0)
+
+
+def bash_session(session_id: str, steps: list[tuple[str, int, str]], project: str = "/work/app") -> list[CallRecord]:
+    """Calls of one session: (command, exit code, output) in order, mini-swe-agent style."""
+    return [
+        CallRecord(
+            session_id=session_id,
+            project=project,
+            call_id="",
+            tool="bash",
+            arguments={"command": command},
+            output=f"<returncode>{code}</returncode>\n<output>\n{output}</output>",
+            is_error=code != 0,
+            exit_code=code,
+            position=position,
+            seen_at=START + timedelta(minutes=position),
+        )
+        for position, (command, code, output) in enumerate(steps)
+    ]

@@ -1,0 +1,63 @@
+"""On real traces, request k+1 repeats compressed request k byte for byte: the prompt cache hits."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+
+from addon import pipeline
+from addon.pipeline import compress_body
+from addon.providers import by_name
+from pipeline_fakes import fake_rules, trace_bodies
+from rules import load_rules
+
+REQUESTS_PER_TRACE = 40
+
+
+def _traces():
+    data = trace_bodies.shared_data_dir()
+    if data is None:
+        pytest.skip(f"trace data not found at {Path(trace_bodies.__file__).resolve().parents[2] / 'shared' / 'data'}")
+    claude = [p for p in trace_bodies.claude_code_trace_files() if p.name in ("tool_heavy.jsonl", "short.jsonl")]
+    claude += [p for p in trace_bodies.claude_code_trace_files() if "subagents" not in p.parts][:1]
+    mini = trace_bodies.mini_swe_trace_files()[:3]
+    return ([("anthropic", trace_bodies.claude_code_requests, p) for p in claude]
+            + [("openai-chat", trace_bodies.mini_swe_requests, p) for p in mini])
+
+
+def _common_prefix(a: list, b: list) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
+
+
+@pytest.mark.parametrize("which_rules", ["shipped", "fake"])
+@pytest.mark.parametrize("mode", ["cache"])
+def test_each_request_repeats_the_compressed_previous_one(tmp_path, which_rules, mode):
+    rules = load_rules(None) if which_rules == "shipped" else fake_rules(tmp_path)
+    pipeline.clear_memo()
+    checked = changed = 0
+    for provider, builder, path in _traces():
+        wire = by_name(provider)
+        previous = None
+        for body in itertools.islice(builder(path), REQUESTS_PER_TRACE):
+            text = json.dumps(body)
+            outcome = compress_body(text, json.loads(text), wire, rules, mode)
+            compressed = json.loads(outcome.text)
+            changed += outcome.changed
+            if previous is not None:
+                original_prev, compressed_prev = previous
+                same = _common_prefix(original_prev["messages"], body["messages"])
+                assert compressed["messages"][:same] == compressed_prev["messages"][:same], (
+                    f"{path.name}: request repeats the earlier request's first {same} messages, "
+                    "but their compressed form changed")
+                assert {k: v for k, v in compressed.items() if k != "messages"} == \
+                       {k: v for k, v in compressed_prev.items() if k != "messages"}
+                checked += 1
+            previous = (json.loads(text), compressed)
+    assert checked > 50
+    assert changed > 0, "the rules compressed nothing, so the test proved nothing"
