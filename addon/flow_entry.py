@@ -56,7 +56,7 @@ def build_entry(state) -> FlowEntry:
         request_bytes_after=len(body.new_body) if body.new_body is not None else state.request_bytes,
         tokens_before=body.tokens_before,
         tokens_after=body.tokens_after,
-        usage_input=usage.input_tokens if usage else None,
+        usage_input=usage.uncached_input_tokens if usage else None,  # the log bills cache apart
         usage_output=usage.output_tokens if usage else None,
         usage_cache_read=usage.cache_read_tokens if usage else None,
         usage_cache_write=usage.cache_write_tokens if usage else None,

@@ -99,8 +99,8 @@ def compress_body(raw_text: str, doc: Any, wire: Any, rules: RuleSet, mode: str 
     outputs = wire.extract(doc)
     model = _model(wire, doc)
     facts = [_Facts.of(output, rules) for output in outputs]
-    stale, superseding = _stale_reads(facts) if mode == "token" and rules.stale_reads else ({}, {})
     ages = _ages(outputs) if mode == "token" else None
+    stale, superseding = _stale_reads(facts, ages, rules) if ages is not None else ({}, {})
     earlier_outputs: dict[str, str] = {}
     earlier_reads: dict[str, tuple[str, str]] = {}
     replacements: dict[JsonPath, str] = {}
@@ -260,13 +260,20 @@ def _report_failure(name: str, exc: Exception) -> None:
 
 # -- token mode --------------------------------------------------------------------------------
 
-def _stale_reads(facts: list[_Facts]) -> tuple[dict[int, str], dict[int, str]]:
-    """(index of each file read that a later write or identical re-read made stale -> why,
-    index of each read that superseded an earlier one -> a note: without the earlier read to
-    refer to, it may now be sent in full)."""
+def _stale_reads(facts: list[_Facts], ages: list[int], rules: RuleSet) -> tuple[dict[int, str], dict[int, str]]:
+    """(index of each file read that later calls made stale -> why, index of each read that
+    superseded an earlier one -> a note: with the earlier read gone, it may now be sent in full).
+
+    A read is stale when the same read was made again later, or the file was rewritten whole
+    later (the new content is in that call). A read followed by a partial edit still tells the
+    model most of the file, so it is retired only once ``edited_reads_min_age`` turns old.
+    """
     stale: dict[int, str] = {}
     superseding: dict[int, str] = {}
-    last_write: dict[str, int] = {}
+    if not rules.stale_reads and rules.edited_reads_min_age is None:
+        return stale, superseding
+    rewritten: set[str] = set()
+    edited: set[str] = set()
     last_read: dict[tuple[str, str], int] = {}
     for index in range(len(facts) - 1, -1, -1):  # walk backwards: "later" is already seen
         access = facts[index].access
@@ -274,15 +281,21 @@ def _stale_reads(facts: list[_Facts]) -> tuple[dict[int, str], dict[int, str]]:
             continue
         what, path = access
         if what == "write":
-            last_write[path] = index
+            rewritten.add(path)
+            continue
+        if what == "edit":
+            edited.add(path)
             continue
         read_key = (path, facts[index].arguments_key)
-        if path in last_write:
-            stale[index] = f"read of {path} is stale: the file was changed later"
-        elif read_key in last_read:
+        if rules.stale_reads and path in rewritten:
+            stale[index] = f"read of {path} is stale: the file was rewritten later"
+        elif rules.stale_reads and read_key in last_read:
             stale[index] = f"read of {path} superseded by a later read of it"
             superseding[last_read[read_key]] = "latest read of its file: earlier ones retired (token mode)"
-        else:
+        elif (path in edited and rules.edited_reads_min_age is not None
+              and ages[index] >= rules.edited_reads_min_age):
+            stale[index] = f"read of {path} is stale: the file was edited later"
+        if read_key not in last_read:
             last_read[read_key] = index
     return stale, superseding
 

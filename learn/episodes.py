@@ -65,7 +65,12 @@ def related(failed: CallView, candidate: CallView) -> bool:
         return False  # asking a tool its version is checking, not doing the job
     if failed.program == candidate.program:
         return True
-    return is_test_command(failed.command) and is_test_command(candidate.command)
+    failed_test, candidate_test = is_test_command(failed.command), is_test_command(candidate.command)
+    if failed_test and candidate_test:
+        return True
+    # "python -m django.test" -> "python tests/runtests.py": the same interpreter, now running tests
+    same_executable = failed.program.split(" ")[0] == candidate.program.split(" ")[0]
+    return same_executable and (failed_test or candidate_test)
 
 
 def session_episodes(views: list[CallView]) -> Iterator[Episode]:
@@ -94,14 +99,16 @@ def session_episodes(views: list[CallView]) -> Iterator[Episode]:
                 fix_flags=flags_of(candidate.command) if candidate.tool == "bash" else (),
                 fix_command=candidate.command,
                 same_program=same_program,
-                seen_at=failed.record.seen_at,
+                seen_at=failed.record.when(),
             )
             break
 
 
 def session_test_runs(views: list[CallView]) -> Iterator[TestRun]:
     for view in views:
-        if view.tool != "bash" or view.outcome not in (Outcome.OK, Outcome.TESTS_FAILED):
+        if view.tool != "bash" or not view.may_run_tests():
+            continue
+        if view.outcome not in (Outcome.OK, Outcome.TESTS_FAILED):
             continue
         segment = test_segment(view.command)
         if segment is None:
@@ -110,7 +117,7 @@ def session_test_runs(views: list[CallView]) -> Iterator[TestRun]:
         if program.split(" ")[0] in ("grep", "find", "ls", "cat", "echo", "head", "tail", "sed"):
             continue
         record = view.record
-        yield TestRun(record.session_id, record.project, program, segment, record.seen_at)
+        yield TestRun(record.session_id, record.project, program, segment, record.when())
 
 
 def by_session(records: Iterable[CallRecord]) -> Iterator[list[CallRecord]]:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, text
 
 from addon.store.engine import make_engine
 from addon.store.entries import ToolCallEntry
-from addon.store.models import ToolCall
 from addon.store.persist import write_tool_calls
 from addon.store.schema import ensure_schema
 from learn.importers import iter_transcripts
@@ -77,45 +75,32 @@ def import_transcripts(paths: Iterable[str | Path], engine: Engine) -> ImportSum
     return summary
 
 
+_READ_QUERY = text(
+    "SELECT session_id, project, call_id, tool, arguments, output, is_error, exit_code, position, "
+    "seen_at, provider FROM tool_calls ORDER BY session_id, position, id"
+)
+
+
 def read_calls(engine: Engine, batch: int = STREAM_BATCH) -> Iterator[CallRecord]:
     """Every tool call, ordered by session then position, fetched in batches (a server-side
-    cursor on PostgreSQL) so memory stays flat however large the log is."""
-    columns = (
-        ToolCall.session_id,
-        ToolCall.project,
-        ToolCall.call_id,
-        ToolCall.tool,
-        ToolCall.arguments,
-        ToolCall.output,
-        ToolCall.is_error,
-        ToolCall.exit_code,
-        ToolCall.position,
-        ToolCall.seen_at,
-        ToolCall.provider,
-    )
-    query = select(*columns).order_by(ToolCall.session_id, ToolCall.position, ToolCall.id)
+    cursor on PostgreSQL) so memory stays flat however large the log is.
+
+    Rows are read as the driver returns them: arguments stay JSON text and timestamps stay as
+    stored until mining needs them, which is for the few calls that fail.
+    """
     with engine.connect() as connection:
-        result = connection.execution_options(stream_results=True, yield_per=batch).execute(query)
-        for row in result:
+        result = connection.execution_options(stream_results=True, yield_per=batch).execute(_READ_QUERY)
+        for session_id, project, call_id, tool, arguments, output, is_error, exit_code, position, seen_at, provider in result:
             yield CallRecord(
-                session_id=row.session_id or "",
-                project=row.project,
-                call_id=row.call_id or "",
-                tool=row.tool or "",
-                arguments=_loads(row.arguments),
-                output=row.output or "",
-                is_error=bool(row.is_error),
-                exit_code=row.exit_code,
-                position=row.position or 0,
-                seen_at=row.seen_at,
-                provider=row.provider or None,
+                session_id=session_id or "",
+                project=project,
+                call_id=call_id or "",
+                tool=tool or "",
+                arguments=arguments,
+                output=output or "",
+                is_error=bool(is_error),
+                exit_code=exit_code,
+                position=position or 0,
+                seen_at=seen_at,
+                provider=provider or None,
             )
-
-
-def _loads(text: str | None) -> object:
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 import re
+import shlex
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from learn.episodes import Episode, TestRun, by_session, session_episodes, session_test_runs, views_of
-from learn.normalize import command_tokens, relativize
+from learn.normalize import command_tokens, program_of, relativize
 from learn.records import CallRecord
 
 logger = logging.getLogger(__name__)
@@ -162,13 +163,15 @@ def generalize_command(commands: list[str], program: str, raw_errors: list[str],
     lengths = Counter(len(tokens) for tokens in tokenised)
     length = min(lengths, key=lambda n: (-lengths[n], n))
     rows = [tokens for tokens in tokenised if len(tokens) == length]
+    program_tokens = program_of(shlex.join(rows[0])).split(" ") or program_tokens
     result: list[str] = []
     for position in range(length):
         column = [row[position] for row in rows]
         counts = Counter(column)
         token = min(counts, key=lambda t: (-counts[t], t))
         fixed = position < len(program_tokens) or token.startswith("-")
-        varies = len(counts) > 1
+        # one example of this shape among differently shaped commands: its arguments vary too
+        varies = len(counts) > 1 or (len(rows) == 1 and len(tokenised) > 1)
         if not fixed and (varies or "/" in token or _FILEISH.search(token) or re.search(r"\s", token) or len(token) > 40):
             token = _placeholder(token, raw_errors)
         if result and token == result[-1] and token.startswith("<"):
@@ -223,11 +226,16 @@ def _episode_patterns(episodes: list[Episode]) -> list[Pattern]:
             elif episode.fix_program == episode.trigger:
                 fix_key = (episode.fix_program, episode.fix_flags)  # e.g. rm -> rm -f
             else:
-                fix_key = (episode.fix_program, ())
+                fix_key = (_family(episode.fix_program), ())
             by_lesson[(groups[episode.signature], fix_key)].append(episode)
         for (_, fix_key), members in sorted(by_lesson.items(), key=lambda item: str(item[0])):
             patterns.append(_pattern(tool, trigger, fix_key, members))
     return patterns
+
+
+def _family(program: str) -> str:
+    """Programs that are the same fix: ``python3 tests/runtests.py`` and ``tests/runtests.py``."""
+    return re.sub(r"^\S*python[\d.]*\s+(?!-)", "", program)
 
 
 def _pattern(tool: str, trigger: str, fix_key: tuple, members: list[Episode]) -> Pattern:
@@ -241,7 +249,8 @@ def _pattern(tool: str, trigger: str, fix_key: tuple, members: list[Episode]) ->
     error = merge_variants([episode.signature for episode in one_per_session])
     fix_commands = [relativize(episode.fix_command, episode.project) for episode in one_per_session]
     if tool == "bash":
-        fix_program = trigger if fix_key == ("<same>",) else fix_key[0]
+        programs = Counter(episode.fix_program for episode in one_per_session)
+        fix_program = trigger if fix_key == ("<same>",) else min(programs, key=lambda p: (-programs[p], p))
         fix = generalize_command(fix_commands, fix_program, raw_errors)
         trigger_text = trigger
     else:

@@ -8,7 +8,8 @@ found nothing, tests failed the way red-green work expects them to.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from typing import Any
 from enum import Enum
 
 from learn.normalize import (
@@ -50,7 +51,7 @@ _QUIET_EXIT_ONE = {"diff", "cmp", "test", "[", "[["}
 # test runners, matched against what a command runs (``program_of``), never its arguments
 _TEST_RUNNER = re.compile(
     r"(?:^|/|\s)(?:pytest|py\.test|runtests\.py|test|tox|nox|jest|vitest|mocha|rspec|phpunit)$|"
-    r"-m (?:pytest|unittest)$|^(?:\S*/)?(?:mix|go|cargo|npm|yarn|pnpm|bun|dotnet|deno|swift|make|"
+    r"-m [\w.]*test\w*$|^(?:\S*/)?(?:mix|go|cargo|npm|yarn|pnpm|bun|dotnet|deno|swift|make|"
     r"rake|gradle|mvn) test$|manage\.py$"
 )
 _TESTS_RAN = re.compile(
@@ -60,25 +61,87 @@ _TESTS_RAN = re.compile(
 )
 
 
-@dataclass(frozen=True)
 class CallView:
-    """A tool call seen the way mining compares calls."""
+    """A tool call seen the way mining compares calls.
 
-    record: CallRecord
-    tool: str  # normalised
-    command: str  # the simplified command line for bash-like calls, else a short argument view
-    program: str  # what ran, at lesson grain ("git push", "python -m pytest"); the tool otherwise
-    outcome: Outcome
-    signature: str  # normalised error line ("" unless failed)
-    raw_error: str  # the error line as the output had it
+    Everything past the tool name is worked out on first use: most calls in a log never fail
+    and are never compared with one, so their commands are never parsed.
+    """
+
+    def __init__(self, record: CallRecord) -> None:
+        self.record = record
+        raw = record.arguments
+        self._raw_arguments = raw if isinstance(raw, str) else None
+        self.tool = _tool_of(record.tool, raw)
+
+    @cached_property
+    def arguments(self) -> Any:
+        return parse_arguments(self.record.arguments)
+
+    @cached_property
+    def command(self) -> str:
+        """The simplified command line for bash-like calls, else a short view of the arguments."""
+        if self.tool == "bash":
+            return simplify_command(shell_command_of(self.arguments))
+        return _argument_view(self.arguments)
+
+    @cached_property
+    def program(self) -> str:
+        """What ran, at lesson grain ("git push", "python -m pytest"); the tool's own name otherwise."""
+        if self.tool == "bash":
+            return program_of(self.command) or self.tool
+        return self.record.tool.strip() or self.tool
+
+    @cached_property
+    def outcome(self) -> Outcome:
+        record = self.record
+        # Anthropic's is_error is authoritative; elsewhere an unknown exit status is read from the text
+        return classify(self, record.output or "", record.is_error, record.exit_code, record.provider != "anthropic")
+
+    @cached_property
+    def raw_error(self) -> str:
+        """The error line as the output had it ("" unless the call failed)."""
+        if self.outcome not in (Outcome.FAILED, Outcome.TESTS_FAILED):
+            return ""
+        return error_line(self.record.output or "")
+
+    @cached_property
+    def signature(self) -> str:
+        """The normalised error line."""
+        return normalize_message(self.raw_error) if self.raw_error else ""
+
+    def may_run_tests(self) -> bool:
+        """A cheap look at the raw arguments before parsing them."""
+        if self._raw_arguments is not None and not _MAYBE_TESTS.search(self._raw_arguments):
+            return False
+        return test_segment(self.command) is not None
+
+
+@lru_cache(maxsize=4096)
+def _tool_name(name: str) -> str:
+    return normalize_tool(name)
+
+
+def _tool_of(name: str, raw_arguments: Any) -> str:
+    lowered = (name or "").lower()
+    if lowered in ("str_replace_editor", "str_replace_based_edit_tool"):
+        return normalize_tool(name, parse_arguments(raw_arguments))
+    return _tool_name(name)
 
 
 def is_test_command(command: str) -> bool:
     return test_segment(command) is not None
 
 
+# a cheap look before the real one: most commands mention nothing like a test runner
+_MAYBE_TESTS = re.compile(r"test|tox|nox|jest|mocha|rspec|phpunit|manage\.py")
+
+
+@lru_cache(maxsize=65536)
 def test_segment(command: str) -> str | None:
     """The part of a command list that runs tests (``mix compile && mix test x`` -> ``mix test x``)."""
+    if not _MAYBE_TESTS.search(command):
+        return None
     for segment in re.split(r"\s*(?:&&|\|\||;|\|)\s*", command):
         if re.search(r"(?:^|\s)(?:--version|--help)\b", segment):
             continue
@@ -103,50 +166,27 @@ def _argument_view(arguments: object) -> str:
 
 
 def view_of(record: CallRecord) -> CallView:
-    arguments = parse_arguments(record.arguments)
-    tool = normalize_tool(record.tool, arguments)
-    output = record.output or ""
-    if _shell_like(tool):
-        command = simplify_command(shell_command_of(arguments))
-        program = program_of(command) or tool
-    else:
-        command = _argument_view(arguments)
-        program = record.tool.strip() or tool
-    # Anthropic's is_error is authoritative; elsewhere an unknown exit status is read from the text
-    trusts_flag = record.provider == "anthropic"
-    outcome = classify(
-        tool, command, program, output, record.is_error, record.exit_code, not trusts_flag
-    )
-    signature = raw = ""
-    if outcome in (Outcome.FAILED, Outcome.TESTS_FAILED):
-        raw = error_line(output)
-        signature = normalize_message(raw)
-    return CallView(record, tool, command, program, outcome, signature, raw)
+    return CallView(record)
 
 
-def classify(
-    tool: str,
-    command: str,
-    program: str,
-    output: str,
-    is_error: bool,
-    exit_code: int | None,
-    read_text: bool = True,
-) -> Outcome:
-    if any(marker in output[:400] for marker in _NOT_A_MISTAKE):
+_NOT_A_MISTAKE_TEXT = re.compile("|".join(re.escape(marker) for marker in _NOT_A_MISTAKE))
+
+
+def classify(view: CallView, output: str, is_error: bool, exit_code: int | None, read_text: bool = True) -> Outcome:
+    if _NOT_A_MISTAKE_TEXT.search(output, 0, 400):
         return Outcome.IGNORED
     failed = bool(is_error) or (exit_code not in (None, 0))
-    if not failed and read_text and exit_code is None and tool in ("bash", "edit", "write"):
+    if not failed and read_text and exit_code is None and view.tool in ("bash", "edit", "write"):
         failed = _shows_failure(output)
     if not failed:
         return Outcome.OK
     body = output_body(output)
     if exit_code == 1 and not body.strip():
-        if _SEARCHES.search(command) or program.split()[0] in _QUIET_EXIT_ONE:
+        if _SEARCHES.search(view.command) or view.program.split()[0] in _QUIET_EXIT_ONE:
             return Outcome.OK  # a search that found nothing is an answer, not a mistake
-    if tool == "search" and re.search(r"^No (?:matches|files) found", body, re.M):
+    if view.tool == "search" and re.search(r"^No (?:matches|files) found", body, re.M):
         return Outcome.OK
-    if is_test_command(command) and _TESTS_RAN.search(body) and not _runner_broken(body):
+    if is_test_command(view.command) and _TESTS_RAN.search(body) and not _runner_broken(body):
         return Outcome.TESTS_FAILED
     return Outcome.FAILED
 
@@ -173,8 +213,13 @@ _WRAPPER_TAGS = re.compile(r"</?(?:returncode|output|output_head|output_tail|eli
 _EXIT_LINE = re.compile(r"^(?:Exit code:? -?\d+|Process exited with code -?\d+|Wall time:.*|Output:)\s*$")
 
 
+# errors show at the start or the end of an output; the middle of a long one is never read
+EDGE_CHARS = 4000
+
+
 def output_body(output: str) -> str:
-    """The command's own output without harness wrappers (exit-code lines, XML-ish tags, JSON)."""
+    """The command's own output without harness wrappers (exit-code lines, XML-ish tags, JSON),
+    cut to its first and last ``EDGE_CHARS`` characters."""
     text = output
     if text.startswith('{"output"'):
         try:
@@ -183,6 +228,8 @@ def output_body(output: str) -> str:
             text = str(json.loads(text).get("output", text))
         except ValueError:
             pass
+    if len(text) > 2 * EDGE_CHARS:
+        text = text[:EDGE_CHARS] + "\n" + text[-EDGE_CHARS:]
     text = re.sub(r"^\s*<returncode>-?\d+</returncode>", "", text)
     text = _WRAPPER_TAGS.sub("", text)
     lines = [line for line in text.splitlines() if not _EXIT_LINE.match(line.strip())]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 
@@ -23,6 +23,24 @@ class CallRecord:
     output: str
     is_error: bool
     position: int
-    seen_at: datetime | None = None
+    seen_at: datetime | str | None = None
+    """A datetime, or the text SQLite stores; ``when()`` reads either."""
     exit_code: int | None = None
     provider: str | None = None
+
+    def when(self) -> datetime | None:
+        """``seen_at`` as an aware UTC datetime."""
+        return as_utc(self.seen_at)
+
+
+def as_utc(value: datetime | str | None) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)

@@ -194,8 +194,9 @@ def plan_changes(root: Path, lines: list[str], agents: list[str]) -> list[FileCh
     changes = []
     for agent in agents:
         path = root / AGENT_FILES[agent]
-        before = path.read_text(encoding="utf-8") if path.exists() else None
-        if before is not None:
+        before = None
+        if path.exists():
+            # newline="": read the file's own line endings so they are written back unchanged
             with path.open("r", encoding="utf-8", newline="") as handle:
                 before = handle.read()
         frontmatter = CURSOR_FRONTMATTER if agent == "cursor" else ""

@@ -85,10 +85,12 @@ def _build(files: list[RuleFile], registry: Mapping[str, Any]) -> RuleSet:
         files=FileTools(
             read_re=compile_globs(file_lists.get("read_tools")),
             write_re=compile_globs(file_lists.get("write_tools")),
+            edit_re=compile_globs(file_lists.get("edit_tools")),
             shell_re=compile_globs(file_lists.get("shell_tools")),
             path_arguments=tuple(file_lists.get("path_arguments", ())),
         ),
         stale_reads=bool(token_mode.get("stale_reads", True)),
+        edited_reads_min_age=token_mode.get("edited_reads_min_age"),
         registry=dict(registry),
         sources=tuple(Path(f.path).name for f in files),
         _protected_re=compile_globs(protected),

@@ -92,17 +92,22 @@ class FileTools:
 
     read_re: re.Pattern[str] | None
     write_re: re.Pattern[str] | None
+    """Tools that replace a whole file (its new content is in the call itself)."""
+    edit_re: re.Pattern[str] | None
+    """Tools that change part of a file."""
     shell_re: re.Pattern[str] | None
     path_arguments: tuple[str, ...]
 
     def access(self, tool_name: str, arguments: Any) -> tuple[str, str] | None:
-        """("read" | "write", path) when this call reads or writes one whole named file."""
+        """("read" | "write" | "edit", path) when this call reads, rewrites or edits one named file."""
         if self.shell_re and self.shell_re.match(tool_name or ""):
             path = _cat_path(arguments)
             return ("read", path) if path else None
         which = None
         if self.write_re and self.write_re.match(tool_name or ""):
             which = "write"
+        elif self.edit_re and self.edit_re.match(tool_name or ""):
+            which = "edit"
         elif self.read_re and self.read_re.match(tool_name or ""):
             which = "read"
         if which is None or not isinstance(arguments, Mapping):
@@ -140,6 +145,10 @@ class RuleSet:
     rules: tuple[Rule, ...]
     files: FileTools
     stale_reads: bool
+    """Token mode: retire file reads superseded by a later read or rewrite of the file."""
+    edited_reads_min_age: int | None
+    """Token mode: retire a read followed by an edit of its file once it is this many tool turns
+    old (None: never)."""
     registry: Mapping[str, Any]
     """Compressor name -> CompressorSpec, as validated against."""
     sources: tuple[str, ...]

@@ -66,8 +66,8 @@ class RuleFile:
     rules: list[RuleSpec] = field(default_factory=list)
 
 
-FILES_KEYS = ("read_tools", "write_tools", "shell_tools", "path_arguments")
-TOKEN_MODE_KEYS: dict[str, type] = {"stale_reads": bool}
+FILES_KEYS = ("read_tools", "write_tools", "edit_tools", "shell_tools", "path_arguments")
+TOKEN_MODE_KEYS: dict[str, type] = {"stale_reads": bool, "edited_reads_min_age": int}
 RULE_CONDITIONS = ("tool", "kind", "min_tokens", "max_tokens", "provider", "model", "is_error",
                    "mode", "min_age")
 RULE_KEYS = ("name", *RULE_CONDITIONS, "compress")
@@ -203,7 +203,10 @@ class _Checker:
                     result.files[sub] = self.strings(sub_value, f"files.{sub}", check) or []
             elif key == "token_mode":
                 for sub, _, sub_value in self.mapping(value, "token_mode", tuple(TOKEN_MODE_KEYS)):
-                    checked = self.typed(sub_value, f"token_mode.{sub}", TOKEN_MODE_KEYS[sub])
+                    if TOKEN_MODE_KEYS[sub] is int:
+                        checked = self.non_negative_int(sub_value, f"token_mode.{sub}")
+                    else:
+                        checked = self.typed(sub_value, f"token_mode.{sub}", TOKEN_MODE_KEYS[sub])
                     if checked is not None:
                         result.token_mode[sub] = checked
             elif key == "rules":

@@ -16,6 +16,7 @@ from addon import __version__
 _SUBCOMMAND_MODULES = (
     "addon.cli.stats",
     "addon.cli.env",
+    "addon.cli.original",
     "addon.cli.compress",
     "rules.cli",
     "learn.cli",

@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "stats",
         help="tokens saved by provider and model",
-        description="Requests, tool-output tokens before and after compression, the share saved, "
+        description="Requests, request tokens before and after compression, the share saved, "
         "and how much of the billed input the provider's prompt cache served, by provider and model.",
         epilog=_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -74,7 +74,9 @@ def parse_since(value: str, now: Optional[datetime] = None) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
-def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def run(args: argparse.Namespace, out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
     target = args.db or str(default_db_path())
     if not is_url(target) and not Path(target).expanduser().is_file():
         err.write(
@@ -125,7 +127,10 @@ def render_table(rows: list[UsageRow], total: UsageRow) -> str:
     numeric = [False, False, True, True, True, True, True]
 
     def line(values: tuple[str, ...] | list[str]) -> str:
-        parts = [value.rjust(width) if right else value.ljust(width) for value, width, right in zip(values, widths, numeric)]
+        parts = [
+            value.rjust(width) if right else value.ljust(width)
+            for value, width, right in zip(values, widths, numeric)
+        ]
         return "  ".join(parts).rstrip() + "\n"
 
     rule = "  ".join("-" * width for width in widths) + "\n"

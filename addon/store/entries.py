@@ -52,6 +52,7 @@ class ToolCallEntry:
 
     @cached_property
     def fingerprint(self) -> str:
+        """Computed on first use and kept: finish changing the fields before the entry is recorded."""
         return tool_call_fingerprint(self.session_id, self.call_id, self.position, self.tool, self.output)
 
 

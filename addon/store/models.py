@@ -6,7 +6,8 @@ every text column passes through ``addon.redact`` on its way in.
 
 Token columns, for whoever fills them:
     tokens_before / tokens_after
-        o200k_base tokens of the request's tool outputs before and after compression.
+        o200k_base tokens of the request's text (system prompt, tool definitions, every turn)
+        as the agent sent it and as it went upstream.
     usage_input
         input tokens the provider billed at the full rate, *excluding* cache reads and writes
         (Anthropic's ``input_tokens``; OpenAI's ``prompt_tokens`` minus ``cached_tokens``).

@@ -22,7 +22,7 @@ class UsageRow:
     model: str
     requests: int
     tokens_before: int
-    """Tool-output tokens before compression, over requests where both counts are known."""
+    """Request tokens before compression, over requests where both counts are known."""
     tokens_after: int
     usage_input: int
     usage_output: int

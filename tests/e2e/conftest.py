@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, Sequence
+from typing import Callable, Generator, Iterator, Mapping, Sequence
 
 import pytest
 
-from .fake_provider import FakeProvider, TestPKI, make_test_pki
+from .fake_provider import FakeProvider, FakePKI, make_test_pki
 from .harness import Mitmdump, client_env, mitmdump_command, write_ca_bundle
 
 
@@ -44,24 +44,27 @@ ANSI_ONLY_RULES = Path(__file__).with_name("fixtures") / "ansi_only.yaml"
 """The rules every e2e proxy runs with unless a test says otherwise (see the file for why)."""
 
 
+_CALL_FAILED = pytest.StashKey[bool]()
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    # Remember the outcome so the proxy fixture prints mitmdump's log only for failed tests.
     report = yield
     if report.when == "call":
         item.stash[_CALL_FAILED] = report.failed
     return report
 
 
-_CALL_FAILED = pytest.StashKey[bool]()
-
-
 @pytest.fixture(scope="session")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPKI:
+def pki(tmp_path_factory: pytest.TempPathFactory) -> FakePKI:
     return make_test_pki(tmp_path_factory.mktemp("pki"))
 
 
 @pytest.fixture(scope="session")
-def _fake_provider_server(pki: TestPKI) -> Iterator[FakeProvider]:
+def _fake_provider_server(pki: FakePKI) -> Iterator[FakeProvider]:
     server = FakeProvider(pki).start()
     try:
         yield server
@@ -81,7 +84,7 @@ def fake(_fake_provider_server: FakeProvider) -> Iterator[FakeProvider]:
 def start_proxy(
     request: pytest.FixtureRequest,
     fake: FakeProvider,
-    pki: TestPKI,
+    pki: FakePKI,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[StartProxy]:

@@ -11,7 +11,6 @@ test without any timing assertion.
 from __future__ import annotations
 
 import base64
-import datetime
 import gzip
 import hashlib
 import http.server
@@ -19,131 +18,40 @@ import json
 import logging
 import re
 import socket
-import socketserver
 import ssl
 import struct
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
 import zstandard
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-logger = logging.getLogger(__name__)
-
-PROVIDER_HOSTS = (
-    "api.anthropic.com",
-    "api.openai.com",
-    "chatgpt.com",
-    "generativelanguage.googleapis.com",
-    "openrouter.ai",
+from . import provider_answers as answers
+from .pki import OTHER_HOST, PROVIDER_HOSTS, FakePKI, make_test_pki
+from .provider_answers import (
+    ANTHROPIC_USAGE,
+    GEMINI_USAGE,
+    OPENAI_CHAT_USAGE,
+    OPENAI_RESPONSES_USAGE,
+    Events,
 )
-OTHER_HOST = "localhost"
-"""The non-provider name the fake also answers under (its certificate names it too)."""
+
+__all__ = [
+    "FakeProvider", "RecordedRequest", "RecordedWebSocketMessage", "StreamGate", "FakePKI",
+    "make_test_pki", "decode_content", "PROVIDER_HOSTS", "OTHER_HOST", "OTHER_HOST_BODY",
+    "ANTHROPIC_USAGE", "OPENAI_CHAT_USAGE", "OPENAI_RESPONSES_USAGE", "GEMINI_USAGE",
+]
+
 OTHER_HOST_BODY = b"hello from a host the proxy must not touch\n"
 
-# Distinctive numbers so a test can tell the fake's usage apart from anything computed locally.
-ANTHROPIC_USAGE = {
-    "input_tokens": 1234,
-    "output_tokens": 56,
-    "cache_read_input_tokens": 789,
-    "cache_creation_input_tokens": 321,
-}
-OPENAI_CHAT_USAGE = {"prompt_tokens": 2345, "completion_tokens": 67, "cached_tokens": 1024}
-OPENAI_RESPONSES_USAGE = {"input_tokens": 3456, "output_tokens": 78, "cached_tokens": 2048}
-GEMINI_USAGE = {"prompt": 4567, "candidates": 89, "cached": 512}
+logger = logging.getLogger(__name__)
 
 STREAM_GATE_TIMEOUT_S = 30.0
 """How long a held stream waits for its release; longer than any client read timeout in tests."""
 
 _WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
-
-# --------------------------------------------------------------------------------------------
-# Throwaway PKI
-
-
-@dataclass(frozen=True)
-class TestPKI:
-    """A test CA and one leaf certificate for the provider hosts and ``localhost``."""
-
-    ca_cert_path: Path
-    leaf_cert_path: Path
-    leaf_key_path: Path
-    leaf_cert_der: bytes
-
-
-def make_test_pki(directory: Path) -> TestPKI:
-    """Generate a fresh CA and leaf under ``directory`` (EC P-256 keys: fast to make)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    now = datetime.datetime.now(datetime.timezone.utc)
-    valid_from, valid_to = now - datetime.timedelta(days=1), now + datetime.timedelta(days=7)
-
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "headroom e2e test CA")])
-    ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(valid_from)
-        .not_valid_after(valid_to)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True, key_cert_sign=True, crl_sign=True,
-                content_commitment=False, key_encipherment=False, data_encipherment=False,
-                key_agreement=False, encipher_only=False, decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(ca_ski, critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-
-    leaf_key = ec.generate_private_key(ec.SECP256R1())
-    names = [x509.DNSName(host) for host in (*PROVIDER_HOSTS, OTHER_HOST)]
-    leaf_cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake provider")]))
-        .issuer_name(ca_name)
-        .public_key(leaf_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(valid_from)
-        .not_valid_after(valid_to)
-        .add_extension(x509.SubjectAlternativeName(names), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-
-    pki = TestPKI(
-        ca_cert_path=directory / "test-ca.pem",
-        leaf_cert_path=directory / "leaf.pem",
-        leaf_key_path=directory / "leaf-key.pem",
-        leaf_cert_der=leaf_cert.public_bytes(serialization.Encoding.DER),
-    )
-    pki.ca_cert_path.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    pki.leaf_cert_path.write_bytes(leaf_cert.public_bytes(serialization.Encoding.PEM))
-    pki.leaf_key_path.write_bytes(
-        leaf_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return pki
 
 
 # --------------------------------------------------------------------------------------------
@@ -228,7 +136,7 @@ class StreamGate:
 class FakeProvider:
     """An HTTPS server on 127.0.0.1 that answers like the providers and records what it got."""
 
-    def __init__(self, pki: TestPKI) -> None:
+    def __init__(self, pki: FakePKI) -> None:
         self.pki = pki
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
@@ -402,24 +310,24 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if request.host == OTHER_HOST:
             self._send_bytes(200, "text/plain", OTHER_HOST_BODY)
         elif route == "/v1/models" and self.command == "GET":
-            self._send_json(200, _model_list(request.host))
+            self._send_json(200, answers.model_list(request.host))
         elif route == "/v1/messages/count_tokens":
             self._answer_json_or_400(request, lambda payload: {"input_tokens": 42})
         elif route == "/v1/messages":
-            self._answer(request, _anthropic_message, _anthropic_events, sse_done=False)
+            self._answer(request, answers.anthropic_message, answers.anthropic_events, sse_done=False)
         elif route in ("/v1/chat/completions", "/api/v1/chat/completions"):
-            self._answer(request, _chat_completion, _chat_chunks, sse_done=True)
+            self._answer(request, answers.chat_completion, answers.chat_chunks, sse_done=True)
         elif route in ("/v1/responses", "/backend-api/codex/responses", "/api/v1/responses"):
-            self._answer(request, _responses_object, _responses_events, sse_done=False)
+            self._answer(request, answers.responses_object, answers.responses_events, sse_done=False)
         elif (match := re.fullmatch(r"/v1(?:beta)?/models/([^/:]+):(generateContent|streamGenerateContent)", route)):
             model, method = match.groups()
             payload = self._parse_json(request)
             if payload is None:
                 self._send_json(400, {"error": {"code": 400, "message": "Invalid JSON payload received."}})
             elif method == "generateContent":
-                self._send_json(200, _gemini_response(model, final=True))
+                self._send_json(200, answers.gemini_response(model, final=True))
             else:
-                self._stream_sse(_gemini_events(model), sse_done=False)
+                self._stream_sse(answers.gemini_events(model), sse_done=False)
         else:
             self._send_json(404, {"error": {"message": f"the fake provider has no route {route}"}})
 
@@ -453,12 +361,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self,
         request: RecordedRequest,
         json_answer: Callable[[dict[str, Any]], dict[str, Any]],
-        stream_answer: Callable[[dict[str, Any]], Iterator[tuple[str | None, dict[str, Any]]]],
+        stream_answer: Callable[[dict[str, Any]], Events],
         sse_done: bool,
     ) -> None:
         payload = self._parse_json(request)
         if payload is None:
-            self._send_json(400, _invalid_json_error(request))
+            self._send_json(400, answers.invalid_json_error(request.host))
         elif payload.get("stream"):
             self._stream_sse(stream_answer(payload), sse_done=sse_done)
         else:
@@ -469,7 +377,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     ) -> None:
         payload = self._parse_json(request)
         if payload is None:
-            self._send_json(400, _invalid_json_error(request))
+            self._send_json(400, answers.invalid_json_error(request.host))
         else:
             self._send_json(200, json_answer(payload))
 
@@ -483,7 +391,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _stream_sse(self, events: Iterator[tuple[str | None, dict[str, Any]]], sse_done: bool) -> None:
+    def _stream_sse(self, events: Events, sse_done: bool) -> None:
         """Send server-sent events in HTTP chunks, one event per chunk, as the providers do."""
         gate = self.server.fake._take_gate()
         self.send_response(200)
@@ -541,7 +449,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self._write_ws_frame(0x1, json.dumps({"type": "error", "error": {"message": "invalid JSON"}}).encode())
                 continue
             if isinstance(message, dict) and message.get("type") == "response.create":
-                for name, data in _responses_events(message):
+                for name, data in answers.responses_events(message):
                     self._write_ws_frame(0x1, json.dumps({"type": name, **data}).encode())
 
     def _read_ws_frame(self) -> tuple[int, bytes] | None:
@@ -579,142 +487,3 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             header = struct.pack("!BBQ", 0x80 | opcode, 127, length)
         self.wfile.write(header + payload)
         self.wfile.flush()
-
-
-# --------------------------------------------------------------------------------------------
-# Provider answers
-
-
-def _invalid_json_error(request: RecordedRequest) -> dict[str, Any]:
-    if request.host == "api.anthropic.com":
-        return {"type": "error", "error": {"type": "invalid_request_error", "message": "invalid JSON body"}}
-    return {"error": {"message": "We could not parse the JSON body of your request.", "type": "invalid_request_error"}}
-
-
-def _model_list(host: str) -> dict[str, Any]:
-    if host == "api.anthropic.com":
-        model = {"type": "model", "id": "claude-sonnet-4-5", "display_name": "Claude Sonnet 4.5",
-                 "created_at": "2025-09-29T00:00:00Z"}
-        return {"data": [model], "has_more": False, "first_id": model["id"], "last_id": model["id"]}
-    return {"object": "list", "data": [{"id": "gpt-4o", "object": "model", "created": 1715367049, "owned_by": "system"}]}
-
-
-def _anthropic_message(payload: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": "msg_fake_01", "type": "message", "role": "assistant",
-        "model": payload.get("model", "claude-sonnet-4-5"),
-        "content": [{"type": "text", "text": "Hello from the fake."}],
-        "stop_reason": "end_turn", "stop_sequence": None,
-        "usage": dict(ANTHROPIC_USAGE),
-    }
-
-
-def _anthropic_events(payload: dict[str, Any]) -> Iterator[tuple[str | None, dict[str, Any]]]:
-    usage = ANTHROPIC_USAGE
-    start_usage = {**usage, "output_tokens": 1}
-    yield "message_start", {"type": "message_start", "message": {
-        "id": "msg_fake_01", "type": "message", "role": "assistant", "content": [],
-        "model": payload.get("model", "claude-sonnet-4-5"), "stop_reason": None,
-        "stop_sequence": None, "usage": start_usage}}
-    yield "content_block_start", {"type": "content_block_start", "index": 0,
-                                  "content_block": {"type": "text", "text": ""}}
-    yield "ping", {"type": "ping"}
-    for piece in ("Hello", " from", " the fake."):
-        yield "content_block_delta", {"type": "content_block_delta", "index": 0,
-                                      "delta": {"type": "text_delta", "text": piece}}
-    yield "content_block_stop", {"type": "content_block_stop", "index": 0}
-    yield "message_delta", {"type": "message_delta",
-                            "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                            "usage": dict(usage)}
-    yield "message_stop", {"type": "message_stop"}
-
-
-def _chat_usage() -> dict[str, Any]:
-    u = OPENAI_CHAT_USAGE
-    return {"prompt_tokens": u["prompt_tokens"], "completion_tokens": u["completion_tokens"],
-            "total_tokens": u["prompt_tokens"] + u["completion_tokens"],
-            "prompt_tokens_details": {"cached_tokens": u["cached_tokens"]},
-            "completion_tokens_details": {"reasoning_tokens": 0}}
-
-
-def _chat_completion(payload: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": "chatcmpl-fake", "object": "chat.completion", "created": 1750000000,
-        "model": payload.get("model", "gpt-4o"),
-        "choices": [{"index": 0, "finish_reason": "stop",
-                     "message": {"role": "assistant", "content": "Hello from the fake."}}],
-        "usage": _chat_usage(),
-    }
-
-
-def _chat_chunks(payload: dict[str, Any]) -> Iterator[tuple[str | None, dict[str, Any]]]:
-    base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 1750000000,
-            "model": payload.get("model", "gpt-4o")}
-    yield None, {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
-                                      "finish_reason": None}]}
-    for piece in ("Hello", " from", " the fake."):
-        yield None, {**base, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
-    yield None, {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
-    if (payload.get("stream_options") or {}).get("include_usage"):
-        yield None, {**base, "choices": [], "usage": _chat_usage()}
-
-
-def _responses_usage() -> dict[str, Any]:
-    u = OPENAI_RESPONSES_USAGE
-    return {"input_tokens": u["input_tokens"], "output_tokens": u["output_tokens"],
-            "total_tokens": u["input_tokens"] + u["output_tokens"],
-            "input_tokens_details": {"cached_tokens": u["cached_tokens"]},
-            "output_tokens_details": {"reasoning_tokens": 0}}
-
-
-def _responses_object(payload: dict[str, Any], *, completed: bool = True) -> dict[str, Any]:
-    message = {"id": "msg_fake", "type": "message", "role": "assistant", "status": "completed",
-               "content": [{"type": "output_text", "text": "Hello from the fake.", "annotations": []}]}
-    return {
-        "id": "resp_fake", "object": "response", "created_at": 1750000000,
-        "status": "completed" if completed else "in_progress",
-        "model": payload.get("model", "gpt-5"), "output": [message] if completed else [],
-        "parallel_tool_calls": True, "tool_choice": "auto", "tools": [],
-        "usage": _responses_usage() if completed else None,
-    }
-
-
-def _responses_events(payload: dict[str, Any]) -> Iterator[tuple[str | None, dict[str, Any]]]:
-    """The event sequence of a streamed Responses answer with one text message."""
-    in_progress = _responses_object(payload, completed=False)
-    done = _responses_object(payload)
-    message = done["output"][0]
-    part = message["content"][0]
-    where = {"item_id": message["id"], "output_index": 0}
-    events: list[tuple[str, dict[str, Any]]] = [
-        ("response.created", {"response": in_progress}),
-        ("response.in_progress", {"response": in_progress}),
-        ("response.output_item.added", {"output_index": 0, "item": {**message, "status": "in_progress", "content": []}}),
-        ("response.content_part.added", {**where, "content_index": 0, "part": {**part, "text": ""}}),
-        *(("response.output_text.delta", {**where, "content_index": 0, "delta": piece})
-          for piece in ("Hello", " from", " the fake.")),
-        ("response.output_text.done", {**where, "content_index": 0, "text": part["text"]}),
-        ("response.content_part.done", {**where, "content_index": 0, "part": part}),
-        ("response.output_item.done", {"output_index": 0, "item": message}),
-        ("response.completed", {"response": done}),
-    ]
-    for number, (name, data) in enumerate(events):
-        yield name, {"type": name, "sequence_number": number, **data}
-
-
-def _gemini_response(model: str, *, final: bool, text: str = "Hello from the fake.") -> dict[str, Any]:
-    candidate: dict[str, Any] = {"content": {"role": "model", "parts": [{"text": text}]}, "index": 0}
-    answer: dict[str, Any] = {"candidates": [candidate], "modelVersion": model}
-    if final:
-        u = GEMINI_USAGE
-        candidate["finishReason"] = "STOP"
-        answer["usageMetadata"] = {"promptTokenCount": u["prompt"], "candidatesTokenCount": u["candidates"],
-                                   "cachedContentTokenCount": u["cached"],
-                                   "totalTokenCount": u["prompt"] + u["candidates"]}
-    return answer
-
-
-def _gemini_events(model: str) -> Iterator[tuple[str | None, dict[str, Any]]]:
-    yield None, _gemini_response(model, final=False, text="Hello")
-    yield None, _gemini_response(model, final=False, text=" from")
-    yield None, _gemini_response(model, final=True, text=" the fake.")

@@ -83,3 +83,19 @@ def test_mode_off_logs_the_flow_but_forwards_the_original_bytes(
     assert flow["host"] == "api.anthropic.com"
     assert flow["mode"] == "off"
     assert flow["status_code"] == 200
+
+
+def test_shipped_rules_never_make_a_tool_output_longer(start_proxy: StartProxy, fake: FakeProvider) -> None:
+    start_proxy(options={"headroom_rules": ""})  # empty: the rules the addon ships with
+    tool_text = payloads.TOOL_TEXT * 40
+    client, sent = anthropic_client()
+
+    client.messages.create(model="claude-sonnet-4-5", max_tokens=256,
+                           messages=payloads.anthropic_messages(tool_text))
+
+    original, received = json.loads(sent.only()), fake.only_request("/v1/messages").json()
+    arrived = received["messages"][2]["content"][0].pop("content")
+    original["messages"][2]["content"][0].pop("content")
+    assert received == original, "only the tool output may change"
+    assert isinstance(arrived, str) and 0 < len(arrived) <= len(tool_text)
+    assert "\x1b[" not in arrived

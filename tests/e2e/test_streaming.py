@@ -44,7 +44,7 @@ def _anthropic_stream(gate: StreamGate | None = None) -> tuple[list[str], str]:
         return kinds, stream.get_final_text()
 
 
-def _openai_chat_stream(gate: StreamGate | None = None) -> list[str]:
+def _openai_chat_stream(gate: StreamGate | None = None) -> str:
     client, _ = openai_client()
     chunks = client.chat.completions.create(
         model="gpt-4o", messages=payloads.openai_chat_messages(), stream=True,
@@ -56,8 +56,8 @@ def _openai_chat_stream(gate: StreamGate | None = None) -> list[str]:
         pytest.fail(HELD_BACK)
     if gate is not None:
         gate.release()
-    pieces = [first] + list(chunks)
-    return ["".join(c.choices[0].delta.content or "" for c in pieces if c.choices)]
+    pieces = [first, *chunks]
+    return "".join(chunk.choices[0].delta.content or "" for chunk in pieces if chunk.choices)
 
 
 def test_anthropic_stream_events_arrive_before_the_stream_ends(proxy: Proxy, fake: FakeProvider) -> None:
@@ -73,7 +73,7 @@ def test_anthropic_stream_events_arrive_before_the_stream_ends(proxy: Proxy, fak
 def test_openai_chat_stream_chunks_arrive_before_the_stream_ends(proxy: Proxy, fake: FakeProvider) -> None:
     gate = fake.hold_next_stream()
 
-    [text] = _openai_chat_stream(gate)
+    text = _openai_chat_stream(gate)
 
     assert not gate.timed_out
     assert text == "Hello from the fake."
@@ -83,6 +83,8 @@ def test_anthropic_stream_usage_is_logged(proxy: Proxy, fake: FakeProvider) -> N
     _anthropic_stream()
 
     [flow] = wait_for_rows(proxy.db_path, "flows", 1)
+    # Anthropic reports input_tokens without the cache reads and writes: the log's columns
+    # (addon/store/models.py) take each number as the provider gives it.
     assert (flow["usage_input"], flow["usage_output"], flow["usage_cache_read"], flow["usage_cache_write"]) == (
         ANTHROPIC_USAGE["input_tokens"], ANTHROPIC_USAGE["output_tokens"],
         ANTHROPIC_USAGE["cache_read_input_tokens"], ANTHROPIC_USAGE["cache_creation_input_tokens"],
@@ -112,6 +114,7 @@ def test_openai_responses_stream_usage_is_logged(proxy: Proxy, fake: FakeProvide
 
     [flow] = wait_for_rows(proxy.db_path, "flows", 1)
     usage = OPENAI_RESPONSES_USAGE
+    # As for Chat: Responses' input_tokens include the cached ones; usage_input does not.
     assert (flow["usage_input"], flow["usage_output"], flow["usage_cache_read"]) == (
         usage["input_tokens"] - usage["cached_tokens"], usage["output_tokens"], usage["cached_tokens"],
     )

@@ -88,8 +88,11 @@ def test_red_green_test_runs_and_empty_searches_teach_nothing():
 
 
 def test_patterns_are_scoped_to_their_project_unless_they_recur_across_projects():
-    here = bash_session("a1", [("make check", 2, "make: *** No rule to make target 'check'."), ("make test", 0, "ok")], "/src/one")
-    here += bash_session("a2", [("make check", 2, "make: *** No rule to make target 'check'."), ("make test", 0, "ok")], "/src/one")
+    here = [
+        call
+        for session in ("a1", "a2")
+        for call in bash_session(session, [("yarn test", 127, "bash: yarn: command not found"), ("npm test", 0, "ok")], "/src/one")
+    ]
     everywhere = [
         call
         for index, project in enumerate(["/src/one", "/src/two"])
@@ -99,4 +102,4 @@ def test_patterns_are_scoped_to_their_project_unless_they_recur_across_projects(
     for_two = select_patterns(patterns, "/src/two", 2)
     assert [p.trigger for p in for_two] == ["git push"]
     for_one = {p.trigger for p in select_patterns(patterns, "/src/one", 2)}
-    assert {"git push", "make check"} <= for_one
+    assert {"git push", "yarn test"} <= for_one

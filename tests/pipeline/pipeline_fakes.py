@@ -57,8 +57,11 @@ protected_tools: [Secret]
 verbatim_tools: [Exact]
 files:
   read_tools: [Read]
-  write_tools: [Edit]
+  write_tools: [Write]
+  edit_tools: [Edit]
   path_arguments: [file_path]
+token_mode:
+  edited_reads_min_age: 4
 rules:
   - name: old-logs
     tool: Log

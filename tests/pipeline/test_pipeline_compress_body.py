@@ -10,7 +10,7 @@ import pytest
 from addon import pipeline
 from addon.pipeline import compress_body
 from addon.providers import by_name
-from pipeline_fakes import anthropic_body, fake_rules, raw
+from pipeline_fakes import RULES, anthropic_body, fake_rules, raw
 
 ANTHROPIC = by_name("anthropic")
 SPACED = "a    b    c\n" * 40
@@ -44,7 +44,8 @@ def test_outputs_are_compressed_and_only_their_strings_change(tmp_path):
     after["messages"][2]["content"][0]["content"] = SPACED
     assert before == after
     (report,) = outcome.outputs
-    assert report.changed and report.rule == "rules.yaml:17 (everything)"
+    line = RULES.splitlines().index("  - {name: everything, compress: [same_as, squeeze]}") + 1
+    assert report.changed and report.rule == f"rules.yaml:{line} (everything)"
 
 
 def test_nothing_to_do_returns_the_very_same_text(tmp_path):

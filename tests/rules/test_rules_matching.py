@@ -87,10 +87,10 @@ def test_mode_condition(tmp_path):
 
 
 def test_extending_the_default_puts_user_rules_first_and_unions_lists(tmp_path):
-    default = load_rules(None, FAKE_REGISTRY_WITH_DEFAULT_NAMES)
+    default = load_rules(None)
     text = ("extends: default\nhosts: [llm.internal.example]\nprotected_tools: [Secret*]\n"
             "verbatim_tools: [Notes]\nrules:\n  - name: mine\n    kind: json\n    compress: json_table\n")
-    merged = load_rules(write(tmp_path, text), FAKE_REGISTRY_WITH_DEFAULT_NAMES)
+    merged = load_rules(write(tmp_path, text))
     assert merged.rules[0].label == "rules.yaml:6 (mine)"
     assert [r.label for r in merged.rules[1:]] == [r.label for r in default.rules]
     assert merged.provider_hosts == default.provider_hosts | {"llm.internal.example"}
@@ -114,31 +114,3 @@ def test_file_tools_recognise_reads_writes_and_cat(tmp_path):
     assert files.access("Bash", {"command": "cat -n src/a.py"}) == ("read", "src/a.py")
     assert files.access("Bash", {"command": "cat a.py | head"}) is None
     assert files.access("Grep", {"file_path": "/a.py"}) is None
-
-
-def _default_names() -> dict:
-    """Fake specs under every name the shipped default uses, so it loads whatever is installed."""
-    import yaml
-
-    from rules import DEFAULT_RULES_PATH
-    from rules_fakes import _spec
-
-    names = set()
-    for rule in yaml.safe_load(DEFAULT_RULES_PATH.read_text())["rules"]:
-        steps = rule["compress"] if isinstance(rule["compress"], list) else [rule["compress"]]
-        names.update(next(iter(s)) if isinstance(s, dict) else s for s in steps)
-    names.discard("keep")
-    registry = {name: _spec(name, True) for name in names}
-    for name in names:  # accept whatever parameters the default gives
-        for rule in yaml.safe_load(DEFAULT_RULES_PATH.read_text())["rules"]:
-            steps = rule["compress"] if isinstance(rule["compress"], list) else [rule["compress"]]
-            for step in steps:
-                if isinstance(step, dict) and name in step:
-                    from addon.compress._base import ParamSpec
-
-                    params = {k: ParamSpec(type(v), v) for k, v in (step[name] or {}).items()}
-                    registry[name] = _spec(name, True, **{**registry[name].params, **params})
-    return registry
-
-
-FAKE_REGISTRY_WITH_DEFAULT_NAMES = _default_names()

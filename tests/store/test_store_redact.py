@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from mitmproxy.http import Headers
 
@@ -51,6 +51,7 @@ def test_a_credential_anywhere_in_text_is_removed(before: str, separator: str, s
 @settings(max_examples=200, deadline=None)
 @given(before=surroundings, secret=st.text(alphabet=_ALNUM + "-._~", min_size=8, max_size=60), after=surroundings)
 def test_a_known_secret_of_any_shape_is_removed(before: str, secret: str, after: str) -> None:
+    assume(secret not in REDACTED)  # the marker itself cannot be told apart from what it replaced
     assert secret not in redact_text(before + secret + after, known_secrets=[secret])
 
 

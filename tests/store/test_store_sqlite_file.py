@@ -15,7 +15,7 @@ from addon.store import Flow, FlowLog, ToolCall, ensure_schema, make_engine
 from addon.store.engine import default_db_path
 from addon.store.models import SCHEMA_VERSION
 
-from .builders import count, record_all, request_entry, rows, tool_call
+from store_builders import count, record_all, request_entry, rows, tool_call
 
 running_as_root = os.geteuid() == 0
 
@@ -81,7 +81,10 @@ def test_planted_secrets_are_in_no_byte_of_the_database(tmp_path: Path) -> None:
     known = tuple(secrets_from_headers(headers))
     leaky_call = tool_call(
         0,
-        arguments={"command": f"curl -H 'x-api-key: {PLANTED['x_api_key']}' https://api.github.com", "token": PLANTED["github_in_arguments"]},
+        arguments={
+            "command": f"curl -H 'x-api-key: {PLANTED['x_api_key']}' https://api.github.com",
+            "token": PLANTED["github_in_arguments"],
+        },
         output=(
             f"visible-marker-output\nOPENAI_API_KEY={PLANTED['openai_in_output']}\n"
             f"auth: {PLANTED['authorization']}\ncookie was {PLANTED['cookie']}\n"

@@ -9,7 +9,7 @@ import pytest
 
 from addon.store import Flow, FlowLog, Original, ToolCall, tool_call_fingerprint
 
-from .builders import count, record_all, request_entry, rows, tool_call
+from store_builders import count, record_all, request_entry, rows, tool_call
 
 
 def test_a_conversation_repeated_in_every_request_stores_each_tool_call_once(db_target: str) -> None:
