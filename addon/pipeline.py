@@ -27,7 +27,8 @@ logger = logging.getLogger(__name__)
 
 MODES = ("cache", "token", "off")
 
-_RESULTS: LruMemo["_Result"] = LruMemo(8192)
+_RESULTS: LruMemo["_Result"] = LruMemo(8192, max_weight=64_000_000,
+                                       weigh=lambda result: len(result.text) + sum(map(len, result.originals)))
 """(text, compressors, call, the earlier outputs that matter) -> the work's result."""
 _KINDS: LruMemo[tuple[str, int]] = LruMemo(16384)
 """(text, tool, arguments) -> (content kind, tokens)."""
@@ -110,11 +111,13 @@ def compress_body(raw_text: str, doc: Any, wire: Any, rules: RuleSet, mode: str 
         age = ages[index] if ages is not None else 0
         decision = rules.decide(output, kind, tokens, model, mode=mode, age=age)
         new_text, tokens_after, note = output.text, tokens, ""
-        if mode == "off" or decision.action in ("protect", "verbatim"):
-            pass
+        retired = False
+        if mode == "off" or decision.action != "compress":
+            pass  # protect, verbatim and keep hold in token mode too
         elif index in stale:
             new_text, tokens_after, note = _stale_marker(output, stale[index], tokens, outcome.originals)
-        elif decision.action == "compress":
+            retired = new_text != output.text
+        else:
             result, hit = _compress_one(output, fact, decision, rules, earlier_outputs, earlier_reads)
             outcome.memo_hits += hit
             outcome.memo_misses += not hit
@@ -130,7 +133,7 @@ def compress_body(raw_text: str, doc: Any, wire: Any, rules: RuleSet, mode: str 
                                             new_text != output.text, note))
         outcome.tokens_before += tokens
         outcome.tokens_after += tokens_after
-        if decision.action != "protect" and index not in stale:
+        if decision.action != "protect" and not retired:
             # what later outputs may refer to: only what the model still sees
             earlier_outputs.setdefault(fact.sha, output.call_id)
             if fact.access and fact.access[0] == "read":
@@ -146,7 +149,7 @@ class _Facts:
     sha: str
     arguments_key: str
     access: tuple[str, str] | None
-    """("read" | "write", path) when the call reads or writes one whole file."""
+    """("read" | "write" | "edit", path) when the call reads, rewrites or edits one file."""
 
     @classmethod
     def of(cls, output: ToolOutput, rules: RuleSet) -> "_Facts":

@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from learn.mine import Pattern, mine, select_patterns
+from learn.mine import Pattern, mine, project_root, select_patterns
 from learn.write import AGENT_FILES, MAX_LINES, plan_changes, render_line, render_lines
 
 logger = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ def _targets(
 ) -> list[tuple[Path, list[Pattern]]]:
     """(folder, its patterns) for every file set to write."""
     if out is not None or not everything:
-        root = Path(out).expanduser() if out is not None else Path(project or os.getcwd())
+        root = Path(out).expanduser() if out is not None else Path(project_root(project or os.getcwd(), chosen))
         return [(root, chosen)]
     projects = sorted({name for pattern in chosen for name in pattern.projects if name})
     return [(Path(name), select_patterns(chosen, name, 1)) for name in projects]

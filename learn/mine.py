@@ -22,7 +22,7 @@ from learn.records import CallRecord
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Pattern", "MiningResult", "mine", "select_patterns"]
+__all__ = ["Pattern", "MiningResult", "mine", "select_patterns", "project_root"]
 
 # error lines at least this similar (cosine of char n-gram TF-IDF) are taken as the same error
 SIMILARITY = 0.72
@@ -310,5 +310,17 @@ def select_patterns(patterns: list[Pattern], project: str | None, min_evidence: 
 
 
 def _within(path: str, root: str) -> bool:
+    """``path`` is ``root`` or below it, or ``root`` is below ``path`` (learning from a
+    subfolder of a project still finds the project's patterns)."""
+    return _under(path, root) or (bool(path) and _under(root, path))
+
+
+def _under(path: str, root: str) -> bool:
     root = root.rstrip("/") or "/"
     return path == root or path.startswith(root + "/") or root == "/"
+
+
+def project_root(given: str, patterns: list[Pattern]) -> str:
+    """The folder to write into for ``given``: the project in the log that contains it, if any."""
+    containing = [name for pattern in patterns for name in pattern.projects if name and _under(given, name)]
+    return max(containing, key=len) if containing else given

@@ -218,7 +218,10 @@ _LINE_COL = re.compile(r"(<path>):\d+(?::\d+)?")
 _QUOTED_PLACEHOLDER = re.compile(r"(['\"`])(<(?:path|n|id|hash)>)\1")
 
 # a path under somebody's home directory, up to the end of the path
-PERSONAL_PATH = re.compile(r"(?:/home|/Users)/[^\s'\"`:;,)]+|[A-Za-z]:\\Users\\[^\s'\"`;,)]+")
+# (Claude Code also spells a home path into folder names: /tmp/claude-1000/-home-alice-project)
+PERSONAL_PATH = re.compile(
+    r"(?:/home|/Users)/[^\s'\"`:;,)]+|[A-Za-z]:\\Users\\[^\s'\"`;,)]+|-(?:home|Users)-[^\s/'\"`]+"
+)
 
 
 def is_personal_path(text: str) -> bool:

@@ -153,10 +153,6 @@ def test_segment(command: str) -> str | None:
     return None
 
 
-def _shell_like(tool: str) -> bool:
-    return tool == "bash"
-
-
 def _argument_view(arguments: object) -> str:
     if isinstance(arguments, dict):
         for key in ("file_path", "path", "pattern", "command", "url", "query"):

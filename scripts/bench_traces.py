@@ -16,6 +16,7 @@ Every figure uses one tokenizer, o200k_base:
     python scripts/bench_traces.py               # the full dev set, cache mode
     python scripts/bench_traces.py --quick       # a CI-sized sample
     python scripts/bench_traces.py --mode token --rules my-rules.yaml --limit 3
+    python scripts/bench_traces.py --quick --dump-jsonl batch.jsonl   # then: time headroom compress --jsonl batch.jsonl
 """
 
 from __future__ import annotations
@@ -132,7 +133,8 @@ def next_output_text(message: dict[str, Any]) -> str:
 
 
 def replay(provider: str, bodies: Iterator[dict[str, Any]], rules: Any, mode: str,
-           totals: Totals, tools: dict[str, ToolTotals], max_requests: int | None) -> None:
+           totals: Totals, tools: dict[str, ToolTotals], max_requests: int | None,
+           dump: Any = None) -> None:
     wire = by_name(provider)
     previous: tuple[dict, dict, list[int], list[int]] | None = None
     pending: tuple[dict, list[Any], list[str]] | None = None  # request k, its outputs, their new texts
@@ -140,6 +142,8 @@ def replay(provider: str, bodies: Iterator[dict[str, Any]], rules: Any, mode: st
         if max_requests is not None and count >= max_requests:
             break
         raw = json.dumps(body)
+        if dump is not None:
+            dump.write(raw + "\n")
         started = time.perf_counter()
         doc = json.loads(raw)
         outcome = compress_body(raw, doc, wire, rules, mode)
@@ -183,7 +187,8 @@ def _score_retention(pending: tuple[dict, list[Any], list[str]], next_body: dict
     for word in used:
         if word in other_text or not present(word, originals):
             continue
-        source = next((r.output.tool_name or "?" for r in reports if word in r.output.text), "?")
+        source = next((r.output.tool_name or "?" for r in reports if present(word, [r.output.text])),
+                      "(spread over outputs)")
         kept = present(word, new_texts)
         totals.wanted += 1
         totals.retained += kept
@@ -247,6 +252,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-requests", type=int, help="at most this many requests per session")
     parser.add_argument("--quick", action="store_true", help="a small sample: 3 sessions each, 40 requests each")
     parser.add_argument("--only", choices=("anthropic", "openai-chat"), help="replay one traffic type only")
+    parser.add_argument("--dump-jsonl", metavar="FILE",
+                        help="also write every replayed body, one per line (to time `headroom compress --jsonl` "
+                        "and other tools on the same batch)")
     args = parser.parse_args(argv)
     if args.quick:
         args.limit = args.limit or 3
@@ -261,17 +269,20 @@ def main(argv: list[str] | None = None) -> int:
         ("anthropic", traces.claude_code_requests, traces.claude_code_trace_files()),
         ("openai-chat", traces.mini_swe_requests, traces.mini_swe_trace_files()),
     ]
+    dump = open(args.dump_jsonl, "w", encoding="utf-8") if args.dump_jsonl else None
     started = time.perf_counter()
     results: dict[str, tuple[Totals, dict[str, ToolTotals]]] = {}
     for provider, builder, files in sources:
         if args.only and provider != args.only:
             continue
-        if args.quick:  # the short sessions first: a sample that still has every tool
-            files = sorted(files, key=lambda p: p.stat().st_size)
+        if args.quick:  # the longest sessions, cut short: a small sample with every tool in it
+            files = sorted(files, key=lambda p: -p.stat().st_size)
         totals, tools = Totals(), defaultdict(ToolTotals)
         for path in files[: args.limit] if args.limit else files:
-            replay(provider, builder(path), rules, args.mode, totals, tools, args.max_requests)
+            replay(provider, builder(path), rules, args.mode, totals, tools, args.max_requests, dump)
         results[provider] = (totals, tools)
+    if dump is not None:
+        dump.close()
     print_tables(results, args.mode, time.perf_counter() - started)
     return 0
 

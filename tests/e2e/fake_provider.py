@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
+import brotli
 import zstandard
 
 from . import provider_answers as answers
-from .pki import OTHER_HOST, PROVIDER_HOSTS, FakePKI, make_test_pki
+from .pki import OTHER_HOST, PROVIDER_HOSTS, RULES_ADDED_HOST, FakePKI, make_test_pki
 from .provider_answers import (
     ANTHROPIC_USAGE,
     GEMINI_USAGE,
@@ -40,7 +41,7 @@ from .provider_answers import (
 
 __all__ = [
     "FakeProvider", "RecordedRequest", "RecordedWebSocketMessage", "StreamGate", "FakePKI",
-    "make_test_pki", "decode_content", "PROVIDER_HOSTS", "OTHER_HOST", "OTHER_HOST_BODY",
+    "make_test_pki", "decode_content", "PROVIDER_HOSTS", "OTHER_HOST", "OTHER_HOST_BODY", "RULES_ADDED_HOST",
     "ANTHROPIC_USAGE", "OPENAI_CHAT_USAGE", "OPENAI_RESPONSES_USAGE", "GEMINI_USAGE",
 ]
 
@@ -87,7 +88,7 @@ class RecordedRequest:
         return None
 
     def decoded_body(self) -> bytes:
-        """The body with its Content-Encoding undone (gzip, zstd)."""
+        """The body with its Content-Encoding undone (gzip, zstd, br)."""
         return decode_content(self.body, self.header("content-encoding"))
 
     def json(self) -> Any:
@@ -114,6 +115,8 @@ def decode_content(body: bytes, content_encoding: str | None) -> bytes:
         return gzip.decompress(body)
     if encoding == "zstd":
         return zstandard.ZstdDecompressor().decompressobj().decompress(body)
+    if encoding == "br":
+        return brotli.decompress(body)
     raise ValueError(f"the fake provider cannot decode Content-Encoding {encoding!r}")
 
 
@@ -351,7 +354,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _parse_json(request: RecordedRequest) -> Any:
         try:
             payload = request.json()
-        except (ValueError, zstandard.ZstdError, OSError):
+        except (ValueError, zstandard.ZstdError, brotli.error, OSError):
             return None
         return payload if isinstance(payload, dict) else None
 

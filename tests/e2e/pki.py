@@ -20,6 +20,8 @@ PROVIDER_HOSTS = (
 )
 OTHER_HOST = "localhost"
 """The non-provider name the fake also answers under (its certificate names it too)."""
+RULES_ADDED_HOST = "llm.internal.test"
+"""A gateway name a rules file adds to the intercepted hosts; the fake answers it like a provider."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ def make_test_pki(directory: Path) -> FakePKI:
     )
 
     leaf_key = ec.generate_private_key(ec.SECP256R1())
-    names = [x509.DNSName(host) for host in (*PROVIDER_HOSTS, OTHER_HOST)]
+    names = [x509.DNSName(host) for host in (*PROVIDER_HOSTS, RULES_ADDED_HOST, OTHER_HOST)]
     leaf_cert = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake provider")]))

@@ -39,3 +39,27 @@ def bash_session(session_id: str, steps: list[tuple[str, int, str]], project: st
         )
         for position, (command, code, output) in enumerate(steps)
     ]
+
+
+def store(target: str, records: list[CallRecord], source: str = "proxy") -> None:
+    """Write ``records`` into the flow log at ``target`` the way the proxy writes tool calls."""
+    from addon.store.engine import make_engine
+    from addon.store.entries import ToolCallEntry
+    from addon.store.persist import write_tool_calls
+    from addon.store.schema import ensure_schema
+
+    engine = make_engine(target)
+    ensure_schema(engine)
+    with engine.begin() as connection:
+        write_tool_calls(
+            connection,
+            [
+                ToolCallEntry(
+                    session_id=r.session_id, call_id=r.call_id, tool=r.tool, arguments=r.arguments,
+                    output=r.output, is_error=r.is_error, position=r.position, project=r.project,
+                    source=source, exit_code=r.exit_code, seen_at=r.seen_at,
+                )
+                for r in records
+            ],
+        )
+    engine.dispose()

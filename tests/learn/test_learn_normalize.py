@@ -80,3 +80,10 @@ def test_relativize_keeps_no_personal_path():
     text = relativize("cat /home/alice/code/app/src/main.py /home/alice/.cache/x", "/home/alice/code/app")
     assert text == "cat src/main.py <path>"
     assert "/Users/bob" not in relativize("ls /Users/bob/notes", None)
+
+
+def test_home_paths_spelled_into_folder_names_are_personal_too():
+    from learn.normalize import is_personal_path
+
+    assert is_personal_path("/tmp/claude-1000/-home-alice-projects-app/tasks/x.output")
+    assert not is_personal_path("/tmp/build/output.log")

@@ -85,3 +85,11 @@ def test_cache_mode_output_does_not_depend_on_later_turns(tmp_path):
         texts.append([r.text for r in outcome.outputs])
     for shorter, longer in zip(texts, texts[1:]):
         assert longer[: len(shorter)] == shorter
+
+
+def test_token_mode_leaves_outputs_the_rules_keep(tmp_path):
+    rules = fake_rules(tmp_path, "files:\n  read_tools: [Read]\n  path_arguments: [file_path]\n"
+                                 "rules:\n  - {tool: Read, compress: keep}\n")
+    text = raw(anthropic_body([("Read", {"file_path": "/a"}, FILE_V1), ("Read", {"file_path": "/a"}, FILE_V1)]))
+    token = compress_body(text, json.loads(text), ANTHROPIC, rules, "token")
+    assert token.text is text

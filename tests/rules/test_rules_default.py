@@ -63,3 +63,17 @@ def test_the_default_compresses_the_common_kinds(default):
 def test_the_default_intercepts_the_builtin_hosts(default):
     assert {"api.anthropic.com", "api.openai.com", "chatgpt.com", "generativelanguage.googleapis.com",
             "openrouter.ai"} <= default.provider_hosts
+
+
+def test_the_readme_example_is_a_valid_rule_file(tmp_path):
+    import re
+
+    from rules import DEFAULT_RULES_PATH, check_rules
+
+    readme = (DEFAULT_RULES_PATH.parent / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"## A full example\n\n```yaml\n(.*?)```", readme, re.S).group(1)
+    path = tmp_path / "example.yaml"
+    path.write_text(example, encoding="utf-8")
+    rule_set, errors = check_rules(str(path))
+    assert errors == []
+    assert rule_set.rules[0].label == "example.yaml:26 (github-lists)"
