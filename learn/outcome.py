@@ -8,9 +8,9 @@ found nothing, tests failed the way red-green work expects them to.
 from __future__ import annotations
 
 import re
+from enum import Enum
 from functools import cached_property, lru_cache
 from typing import Any
-from enum import Enum
 
 from learn.normalize import (
     normalize_message,
@@ -50,7 +50,7 @@ _SEARCHES = re.compile(r"(?:^|[|;&]\s*|\s)(?:grep|egrep|fgrep|rg|ag|ack|git grep
 _QUIET_EXIT_ONE = {"diff", "cmp", "test", "[", "[["}
 # test runners, matched against what a command runs (``program_of``), never its arguments
 _TEST_RUNNER = re.compile(
-    r"(?:^|/|\s)(?:pytest|py\.test|runtests\.py|test|tox|nox|jest|vitest|mocha|rspec|phpunit)$|"
+    r"(?:^|/|\s)(?:pytest|py\.test|runtests\.py|tox|nox|jest|vitest|mocha|rspec|phpunit)$|/test$|"
     r"-m [\w.]*test\w*$|^(?:\S*/)?(?:mix|go|cargo|npm|yarn|pnpm|bun|dotnet|deno|swift|make|"
     r"rake|gradle|mvn) test$|manage\.py$"
 )

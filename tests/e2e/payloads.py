@@ -217,11 +217,10 @@ def with_tool_outputs_replaced(original: bytes, replacements: list[tuple[str, st
     """``original`` with each tool output's JSON string swapped for what arrived, same escaping."""
     result = original
     for before, after in replacements:
-        for ascii_form, utf8_form in [json_string_forms(before)]:
-            if result.count(ascii_form) == 1:
-                result = result.replace(ascii_form, json_string_body(after))
-            elif result.count(utf8_form) == 1:
-                result = result.replace(utf8_form, json_string_forms(after)[1])
-            else:
-                raise AssertionError("the body should carry each tool output exactly once")
+        for needle, replacement in zip(json_string_forms(before), json_string_forms(after)):
+            if result.count(needle) == 1:
+                result = result.replace(needle, replacement)
+                break
+        else:
+            raise AssertionError("the body should carry each tool output exactly once")
     return result

@@ -61,3 +61,12 @@ def test_error_line_is_the_telling_one():
     assert error_line(output) == "fatal: The current branch b has no upstream branch."
     traceback = "Traceback (most recent call last):\n  File \"x.py\", line 1\nModuleNotFoundError: No module named 'yaml'"
     assert error_line(traceback) == "ModuleNotFoundError: No module named 'yaml'"
+
+
+def test_what_counts_as_running_tests():
+    from learn.outcome import is_test_command
+
+    for command in ("pytest -x", "python -m pytest a.py", "./bin/test x", "python3 tests/runtests.py m", "npm test", "mix compile && mix test", "python manage.py test app"):
+        assert is_test_command(command), command
+    for command in ("test -f setup.py", "ls tests/", "grep -rn pytest .", "cat test_a.py", "pytest --version"):
+        assert not is_test_command(command), command
