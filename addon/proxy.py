@@ -31,7 +31,8 @@ class HeadroomAddon:
         self.settings: Settings | None = None
         self._rules = None  # rules.RulesWatcher once configured
         self._flow_log = None  # addon.store.writer.FlowLog once configured
-        self._is_provider = HostMatcher(DEFAULT_PROVIDER_HOSTS)
+        self._host_matcher = HostMatcher(DEFAULT_PROVIDER_HOSTS)
+        self._hosts_from = None  # the RuleSet the matcher was built from
         self._flows: dict[str, FlowState] = {}
         # One worker: rewrites run one at a time off the event loop and share memo caches safely.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="headroom-rewrite")
@@ -49,7 +50,6 @@ class HeadroomAddon:
         settings = parse_settings(opts.headroom_db, opts.headroom_rules, opts.headroom_mode)
         if self.settings is None or settings.rules != self.settings.rules:
             self._rules = _load_rules(settings.rules)
-            self._is_provider = HostMatcher(self._rules.current().provider_hosts)
         if self.settings is None or settings.db != self.settings.db:
             self._open_flow_log(settings.db)
         self.settings = settings
@@ -75,6 +75,15 @@ class HeadroomAddon:
         self._worker.shutdown(wait=False, cancel_futures=True)
 
     # ---- which connections are ours ----------------------------------------------------------
+
+    def _is_provider(self, host: str | None) -> bool:
+        """Host matching follows the rules file: an edit that adds a host applies at once."""
+        if self._rules is not None:
+            rules = self._rules.current()
+            if rules is not self._hosts_from:
+                self._host_matcher = HostMatcher(rules.provider_hosts)
+                self._hosts_from = rules
+        return self._host_matcher(host)
 
     def tls_clienthello(self, data: tls.ClientHelloData) -> None:
         """Any TLS connection not to a provider is passed through raw: we never see inside it."""

@@ -16,7 +16,7 @@ from addon.store.models import Original
 _EXAMPLE = """\
 example:
   a tool output sent upstream holds   [headroom: log 1180 lines elided #3fa9c01b22de]
-  headroom original 3fa9c01b22de      # prints the whole original output
+  headroom original 3fa9c01b22de      # prints the lines that marker stands for
 """
 
 _REF = re.compile(r"#?([0-9a-f]{12,64})")

@@ -26,6 +26,11 @@ def _anthropic_body(result_text: str = ANSI_RESULT) -> dict:
     }
 
 
+def _hello(sni):
+    """The part of mitmproxy's ClientHelloData the addon reads and writes."""
+    return type("Hello", (), {"client_hello": type("CH", (), {"sni": sni})(), "ignore_connection": False})()
+
+
 def _flow(host: str, path: str, content: bytes, scheme: bytes = b"https", headers=()):
     request = tutils.treq(host=host, port=443, scheme=scheme, method=b"POST", path=path.encode(), content=content)
     for name, value in headers:
@@ -125,14 +130,9 @@ async def test_a_zstd_body_is_rewritten_and_stays_zstd(addon_in_context):
 def test_tls_to_other_hosts_is_passed_through_unseen(addon_in_context):
     addon, _, _ = addon_in_context
 
-    class Hello:
-        def __init__(self, sni):
-            self.client_hello = type("CH", (), {"sni": sni})()
-            self.ignore_connection = False
-
     decisions = {}
     for sni in ("api.openai.com", "github.com", None):
-        hello = Hello(sni)
+        hello = _hello(sni)
         addon.tls_clienthello(hello)
         decisions[sni] = hello.ignore_connection
     assert decisions == {"api.openai.com": False, "github.com": True, None: True}
@@ -147,4 +147,30 @@ def test_bad_option_values_stop_startup_naming_option_and_value(tmp_path):
         bad_rules.write_text("rules:\n  - compress: no_such_compressor\n")
         with pytest.raises(exceptions.OptionsError, match="headroom_rules=.*rules.yaml"):
             tctx.configure(addon, headroom_rules=str(bad_rules))
+    addon.done()
+
+
+def test_a_host_added_to_the_rules_file_is_intercepted_without_a_restart(tmp_path):
+    import os
+    import time
+
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("extends: default\n")
+    addon = HeadroomAddon()
+    with taddons.context(addon) as tctx:
+        tctx.configure(addon, headroom_db=str(tmp_path / "f.db"), headroom_rules=str(rules))
+        hello = _hello("llm.gateway.test")
+        addon.tls_clienthello(hello)
+        assert hello.ignore_connection
+
+        rules.write_text("extends: default\nhosts: [llm.gateway.test]\n")
+        os.utime(rules, (time.time() + 5, time.time() + 5))  # a new mtime even on coarse clocks
+        deadline = time.monotonic() + 10
+        while True:  # the watcher re-reads the file at most once a second
+            hello = _hello("llm.gateway.test")
+            addon.tls_clienthello(hello)
+            if not hello.ignore_connection or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert not hello.ignore_connection
     addon.done()
