@@ -94,7 +94,7 @@ class Run:
     times_ms: list[float] = field(default_factory=list)
     note: str = ""
     startup_s: float | None = None
-    """Startup before the first body: ours on an empty batch, headroom-ai's import."""
+    """Ours: the CLI on an empty batch. headroom-ai: its import and first call (it builds lazily)."""
     totals: Totals | None = None
 
 
@@ -178,7 +178,7 @@ def run_headroom(batch: Batch, workdir: Path, python: str, cache: bool, timeout:
     note = f"headroom-ai {summary['version']}"
     if summary["failed"]:
         note += f"; {summary['failed']} bodies failed and were left unchanged"
-    return Run(name, output, wall, summary["times_ms"], note, startup_s=summary["import_ms"] / 1000)
+    return Run(name, output, wall, summary["times_ms"], note, startup_s=(summary["import_ms"] + sum(summary["times_ms"][:1])) / 1000)
 
 
 def _lines(path: Path) -> Iterator[dict[str, Any]]:
@@ -256,18 +256,20 @@ def print_table(batch: Batch, runs: list[Run]) -> None:
               f"{_ratio(t.cache_cost_after, t.cache_cost_before):>10} {run.wall_s:>8.2f} {median:>9} {p99:>8}")
     if (batch.provider, "cache") in TARGETS:
         print(f"{'target (ours, cache mode)':26} {TARGETS[(batch.provider, 'cache')]}")
-    ours, theirs = runs[0], runs[1]
-    if theirs.totals is not None and ours.totals is not None and theirs.wall_s:
-        ratio = ours.wall_s / theirs.wall_s
-        verdict = "met" if ratio <= SPEED_TARGET else "NOT met"
-        print(f"{'speed ours / headroom-ai':26} {ratio:.3f} of its batch time (target <= {SPEED_TARGET}: {verdict})")
-    else:
-        print(f"{'speed ours / headroom-ai':26} -")
+    ours = runs[0]
+    for theirs in runs[1:]:
+        label = f"speed ours / {theirs.name.split()[-1]}"
+        if theirs.totals is not None and ours.totals is not None and theirs.wall_s:
+            ratio = ours.wall_s / theirs.wall_s
+            verdict = "met" if ratio <= SPEED_TARGET else "NOT met"
+            print(f"{label:26} {ratio:.3f} of its batch wall time (target <= {SPEED_TARGET}: {verdict})")
+        else:
+            print(f"{label:26} -")
     notes = [f"{run.name}: {run.note}" for run in runs if run.note and run.totals is not None]
     startups = [f"{run.name.split(' (')[0]} {run.startup_s:.2f}s" for run in runs
                 if run.startup_s is not None and run.totals is not None]
     if startups:
-        notes.append("startup (ours: empty batch; headroom-ai: import): " + ", ".join(startups))
+        notes.append("startup (ours: an empty batch; headroom-ai: import + first call): " + ", ".join(startups))
     for note in notes:
         print(f"  {note}")
     if ours.totals is not None:

@@ -17,6 +17,7 @@ _SUBCOMMAND_MODULES = (
     "addon.cli.stats",
     "addon.cli.env",
     "addon.cli.original",
+    "addon.cli.options",
     "addon.cli.compress",
     "rules.cli",
     "learn.cli",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Mapping
 
-from . import ansi, dedupe, diff, json_sample, json_table, line_numbers, log, long_lines, reread, search
+from . import ansi, dedupe, diff, json_sample, json_table, line_numbers, log, long_lines, reread, search, seen_lines
 from ._base import Compressed, CompressorSpec, Context, ParamSpec
 from .kinds import KINDS, detect_kind
 from .markers import MARKER_RE, marker, parse_marker, ref_of
@@ -28,9 +28,11 @@ class UnknownCompressor(KeyError):
     """A rule named a compressor that does not exist; the message lists the ones that do."""
 
 
-def _spec(name: str, module: Any, lossless: bool, help: str, **params: ParamSpec) -> CompressorSpec:
+def _spec(name: str, module: Any, lossless: bool, help: str, uses_earlier_texts: bool = False,
+          **params: ParamSpec) -> CompressorSpec:
     return CompressorSpec(name=name, fn=module.compress, params=params, lossless=lossless, help=help,
-                          restore=getattr(module, "restore", None) if lossless else None)
+                          restore=getattr(module, "restore", None) if lossless else None,
+                          uses_earlier_texts=uses_earlier_texts)
 
 
 REGISTRY: dict[str, CompressorSpec] = {
@@ -69,6 +71,11 @@ REGISTRY: dict[str, CompressorSpec] = {
         _spec("dedupe", dedupe, False,
               "An output identical to an earlier one in the conversation becomes a reference to it.",
               min_chars=ParamSpec(int, 200, "Shorter outputs are left alone.")),
+        _spec("seen_lines", seen_lines, False,
+              "Runs of lines already shown by an earlier tool output become one marker pointing back at them.",
+              uses_earlier_texts=True,
+              min_lines=ParamSpec(int, 6, "Shortest run worth a reference."),
+              min_chars=ParamSpec(int, 200, "Fewest characters a run must hold to be worth a reference.")),
         _spec("long_lines", long_lines, False,
               "Cut very long unbroken lines (minified code, base64) to their start and end.",
               max_chars=ParamSpec(int, 2000, "Lines longer than this with few spaces are cut."),

@@ -23,6 +23,10 @@ class Context:
     """sha256 of an earlier tool output's text in this conversation -> that output's call id."""
     earlier_reads: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     """file path -> (call id, text) of the latest earlier read of that file in this conversation."""
+    earlier_texts: Mapping[str, str] = field(default_factory=dict)
+    """call id -> an earlier tool output's text *as it was sent* (compressed or not), in
+    conversation order. Only filled for compressors whose spec says ``uses_earlier_texts``: what
+    they produce depends on all of it, so the pipeline keys their memo on all of it."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,8 @@ class CompressorSpec:
     help: str = ""
     restore: RestoreFn | None = None
     """For a lossless compressor: turns its output back into the exact input."""
+    uses_earlier_texts: bool = False
+    """Reads ``Context.earlier_texts`` (the pipeline then passes it and keys its memo on it)."""
 
 
 def unchanged(text: str) -> Compressed:

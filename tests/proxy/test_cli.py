@@ -56,3 +56,11 @@ def test_version(capsys):
     except SystemExit as exit_:
         assert exit_.code == 0
     assert __version__ in capsys.readouterr().out
+
+
+def test_options_lists_every_addon_option_with_its_default(capsys):
+    import yaml
+
+    assert main(["options"]) == 0
+    listed = yaml.safe_load(capsys.readouterr().out)
+    assert listed == {"headroom_db": "", "headroom_mode": "cache", "headroom_rules": ""}
