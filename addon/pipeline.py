@@ -104,6 +104,7 @@ def compress_body(raw_text: str, doc: Any, wire: Any, rules: RuleSet, mode: str 
     stale, superseding = _stale_reads(facts, ages, rules) if ages is not None else ({}, {})
     earlier_outputs: dict[str, str] = {}
     earlier_reads: dict[str, tuple[str, str]] = {}
+    seen = _SentSoFar()
     replacements: dict[JsonPath, str] = {}
 
     for index, (output, fact) in enumerate(zip(outputs, facts)):
@@ -118,7 +119,7 @@ def compress_body(raw_text: str, doc: Any, wire: Any, rules: RuleSet, mode: str 
             new_text, tokens_after, note = _stale_marker(output, stale[index], tokens, outcome.originals)
             retired = new_text != output.text
         else:
-            result, hit = _compress_one(output, fact, decision, rules, earlier_outputs, earlier_reads)
+            result, hit = _compress_one(output, fact, decision, rules, earlier_outputs, earlier_reads, seen)
             outcome.memo_hits += hit
             outcome.memo_misses += not hit
             note = result.note
@@ -138,10 +139,26 @@ def compress_body(raw_text: str, doc: Any, wire: Any, rules: RuleSet, mode: str 
             earlier_outputs.setdefault(fact.sha, output.call_id)
             if fact.access and fact.access[0] == "read":
                 earlier_reads[fact.access[1]] = (output.call_id, output.text)
+            seen.add(output.call_id, new_text, fact.sha if new_text is output.text else None)
 
     if replacements:
         outcome.text = _rewrite(wire, raw_text, replacements, outcome)
     return outcome
+
+
+class _SentSoFar:
+    """The earlier outputs as sent (call id -> text), for compressors that point into them, and
+    one running digest of all of them for the memo key: their result depends on every one."""
+
+    def __init__(self) -> None:
+        self.texts: dict[str, str] = {}
+        self.digest = ""
+
+    def add(self, call_id: str, sent: str, sha: str | None) -> None:
+        if not call_id or call_id in self.texts:
+            return  # a reference by call id must name one output
+        self.texts[call_id] = sent
+        self.digest = _sha256(f"{self.digest}\n{call_id}\n{sha or _sha256(sent)}")
 
 
 @dataclass(frozen=True)
@@ -170,8 +187,10 @@ def _kind_and_tokens(output: ToolOutput, fact: _Facts) -> tuple[str, int]:
 
 
 def _compress_one(output: ToolOutput, fact: _Facts, decision: Decision, rules: RuleSet,
-                  earlier_outputs: dict[str, str], earlier_reads: dict[str, tuple[str, str]]) -> tuple[_Result, bool]:
-    key = _memo_key(output, fact, decision, earlier_outputs, earlier_reads)
+                  earlier_outputs: dict[str, str], earlier_reads: dict[str, tuple[str, str]],
+                  seen: _SentSoFar) -> tuple[_Result, bool]:
+    uses_sent = any(getattr(rules.registry.get(step.name), "uses_earlier_texts", False) for step in decision.steps)
+    key = _memo_key(output, fact, decision, earlier_outputs, earlier_reads, seen.digest if uses_sent else None)
     cached = _RESULTS.get(key)
     if cached is not None:
         return cached, True
@@ -182,6 +201,7 @@ def _compress_one(output: ToolOutput, fact: _Facts, decision: Decision, rules: R
         is_error=output.is_error,
         earlier_outputs=MappingProxyType(earlier_outputs),
         earlier_reads=MappingProxyType(earlier_reads),
+        earlier_texts=MappingProxyType(seen.texts) if uses_sent else MappingProxyType({}),
     )
     result = _run_steps(output.text, decision, rules, ctx)
     _RESULTS.put(key, result)
@@ -189,10 +209,12 @@ def _compress_one(output: ToolOutput, fact: _Facts, decision: Decision, rules: R
 
 
 def _memo_key(output: ToolOutput, fact: _Facts, decision: Decision,
-              earlier_outputs: Mapping[str, str], earlier_reads: Mapping[str, tuple[str, str]]) -> str:
-    """Everything a compressor may depend on, and nothing more: the whole earlier conversation
-    would make every request miss. Earlier outputs matter only as "this same text was already
-    sent" and "this file was already read"."""
+              earlier_outputs: Mapping[str, str], earlier_reads: Mapping[str, tuple[str, str]],
+              sent_digest: str | None) -> str:
+    """Everything a compressor may depend on, and nothing more. Earlier outputs matter as "this
+    same text was already sent" and "this file was already read"; only compressors that point
+    into earlier outputs' text (``uses_earlier_texts``) add the digest of everything sent before,
+    which is the same in every request of one conversation, so their work is still done once."""
     read_facts = []
     for path in _mentioned_paths(output, fact):
         earlier = earlier_reads.get(path)
@@ -206,6 +228,7 @@ def _memo_key(output: ToolOutput, fact: _Facts, decision: Decision,
         output.is_error,
         earlier_outputs.get(fact.sha),
         read_facts,
+        sent_digest,
     )
     return _sha256(json.dumps(parts, ensure_ascii=False, default=str))
 
