@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Mapping
 
-from . import ansi, dedupe, diff, json_sample, json_table, line_numbers, log, long_lines, reread, search, seen_lines
+from . import ansi, dedupe, diff, json_sample, json_table, line_numbers, listing, log, long_lines, reread, search, seen_lines
 from ._base import Compressed, CompressorSpec, Context, ParamSpec
 from .kinds import KINDS, detect_kind
 from .markers import MARKER_RE, marker, parse_marker, ref_of
@@ -46,6 +46,8 @@ REGISTRY: dict[str, CompressorSpec] = {
         _spec("search", search, True,
               "Group grep/rg `path:line:text` output by file: each path once, then `line:text` rows.",
               max_per_file=ParamSpec(int, 0, "Keep at most this many matches per file (0 = all; >0 is lossy).")),
+        _spec("listing", listing, True,
+              "ls -R output: each directory header after the first names only its subdirectory, indented by depth."),
         _spec("json_table", json_table, True,
               "Re-render a JSON array of records (top level or one level down) as a header and rows; same JSON value.",
               min_rows=ParamSpec(int, 3, "Fewest records worth a table.")),

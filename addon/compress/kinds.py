@@ -23,6 +23,8 @@ _SAMPLE_CHARS = 64_000
 
 _NUMBERED_LINE = re.compile(r" *[1-9][0-9]*[→\t]")
 _GREP_LINE = re.compile(r"(?P<path>[^\s:][^:\n]*?)[:-](?P<line>[1-9][0-9]*)[:-]")
+_PLAIN_GREP_LINE = re.compile(r"(?P<path>[^\s:]+):")
+_GREP_COMMAND = re.compile(r"(?:^|[|;&]\s*)(?:git\s+grep|grep|egrep|fgrep|rg)\s")
 _DATE_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4}")
 _DIFF = re.compile(r"^diff --git |^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@", re.M)
 _TEST = re.compile(
@@ -74,6 +76,17 @@ def _is_grep_line(line: str) -> bool:
     return ("/" in path or "." in path) and not _DATE_LIKE.search(path)
 
 
+def _is_plain_grep_line(line: str) -> bool:
+    """``path:text``, what ``grep -r`` prints without ``-n``."""
+    match = _PLAIN_GREP_LINE.match(line)
+    return bool(match) and ("/" in match["path"] or "." in match["path"]) and not _DATE_LIKE.search(match["path"])
+
+
+def _ran_grep(arguments: Any) -> bool:
+    command = arguments.get("command") if isinstance(arguments, dict) else None
+    return isinstance(command, str) and _GREP_COMMAND.search(command) is not None
+
+
 def detect_kind(text: str, tool_name: str = "", arguments: Any = None) -> str:
     """One of KINDS for this tool output."""
     tool = tool_name.lower().rsplit("__", 1)[-1]
@@ -93,6 +106,8 @@ def detect_kind(text: str, tool_name: str = "", arguments: Any = None) -> str:
     if _looks_numbered(lines):
         return "file_read"
     if len(lines) >= 2 and _share(lines[:50], _is_grep_line) >= 0.7:
+        return "search"
+    if len(lines) >= 2 and _ran_grep(arguments) and _share(lines[:50], _is_plain_grep_line) >= 0.7:
         return "search"
     if _TEST.search(sample):
         return "test"

@@ -6,8 +6,10 @@
                                          13-    run()
                                          40:main()
 
-Match rows keep ``:`` and context rows keep ``-`` after the number, ``--`` separators stay,
-and the marker counts the grouped lines so text after them (a wrapper's closing tag) is left
+Match rows keep ``:`` and context rows keep ``-`` after the number, ``--`` separators stay.
+``grep -r`` without ``-n`` prints ``path:text``; when the call ran grep, such rows become
+``:text`` under their path. grep's own notes (``grep: x.pyc: binary file matches``) stay where
+they are, and the path after one is named again. The marker counts the grouped lines so text after them (a wrapper's closing tag) is left
 alone. Grouping is lossless and checked by restoring it; with ``max_per_file`` set, rows past
 the cap are dropped into the originals and a marker says how many.
 """
@@ -23,6 +25,10 @@ from .markers import marker, parse_marker, ref_of
 
 _MATCH = re.compile(r"(?P<path>[^\n]+?):(?P<line>[1-9][0-9]*):")
 _ROW = re.compile(r"[1-9][0-9]*[:-]")
+_PLAIN = re.compile(r"(?P<path>[^\s:]+):")
+GREP_COMMAND = re.compile(r"(?:^|[|;&]\s*)(?:git\s+grep|grep|egrep|fgrep|rg)\s")
+MAX_OTHER_SHARE = 0.2
+"""Lines that are not matches (grep's own notes) may be kept in place, up to this share."""
 _DATE_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}:\d{2}")
 _DETAIL = re.compile(r"([0-9]+) lines grouped by file")
 SEPARATOR = "--"
@@ -43,23 +49,30 @@ def _context_path(line: str, paths: dict[str, None]) -> str | None:
     return None
 
 
-def _parse(lines: list[str]) -> list[tuple[str, str]] | None:
-    """(path, row) per line, row being ``N:text``, ``N-text`` or ``--``; None if any line is not grep output."""
+def _parse(lines: list[str], unnumbered: bool) -> list[tuple[str, str]] | None:
+    """(path, row) per line, row being ``N:text``, ``N-text``, ``:text`` (``grep -r`` without
+    ``-n``, only when ``unnumbered``) or ``--``; ("", line) for a line that is none of these (a
+    ``grep: ...: binary file matches`` note). None when that is not grep output."""
     matches = [_MATCH.match(line) for line in lines]
     paths = {match["path"]: None for match in matches if match and _looks_like_path(match["path"])}
+    plain = [_PLAIN.match(line) if unnumbered and not match else None for line, match in zip(lines, matches)]
+    paths.update((found["path"], None) for found in plain if found and _looks_like_path(found["path"]))
     if not paths:
         return None
     parsed: list[tuple[str, str]] = []
-    for line, match in zip(lines, matches):
+    for line, match, found in zip(lines, matches, plain):
         if line == SEPARATOR:
             parsed.append(("", SEPARATOR))
         elif match and match["path"] in paths:
             parsed.append((match["path"], line[len(match["path"]) + 1 :]))
+        elif found and found["path"] in paths:
+            parsed.append((found["path"], line[len(found["path"]) :]))
         else:
             path = _context_path(line, paths)
-            if path is None:
-                return None
-            parsed.append((path, line[len(path) + 1 :]))
+            parsed.append((path, line[len(path) + 1 :]) if path is not None else ("", line))
+    passed_through = sum(1 for path, row in parsed if not path and row != SEPARATOR)
+    if passed_through > MAX_OTHER_SHARE * len(parsed):
+        return None
     return parsed
 
 
@@ -72,6 +85,13 @@ def _group(parsed: list[tuple[str, str]], max_per_file: int) -> tuple[list[str],
         if row == SEPARATOR:
             out.append(SEPARATOR)
             continue
+        if not path:  # kept as it was; the next row names its path again
+            if dropped_here:
+                out.append(marker("search", f"{dropped_here} more lines in this file"))
+                dropped_here = 0
+            out.append(row)
+            current = None
+            continue
         if path != current:
             if dropped_here:
                 out.append(marker("search", f"{dropped_here} more lines in this file"))
@@ -82,20 +102,35 @@ def _group(parsed: list[tuple[str, str]], max_per_file: int) -> tuple[list[str],
             dropped_total += 1
             continue
         out.append(row)
-        shown += _row_separator(row) == ":"
+        shown += _row_separator(row) != "-"
     if dropped_here:
         out.append(marker("search", f"{dropped_here} more lines in this file"))
     return out, dropped_total
 
 
 def _row_separator(row: str) -> str:
+    if row.startswith(":"):
+        return ""
     match = _ROW.match(row)
     assert match is not None
     return row[match.end() - 1]
 
 
-def _header_is_unambiguous(path: str) -> bool:
-    return not _ROW.match(path) and path != SEPARATOR and parse_marker(path) is None
+def _is_row(line: str) -> bool:
+    return line.startswith(":") or _ROW.match(line) is not None
+
+
+def _line_is_unambiguous(path: str, row: str) -> bool:
+    """A header must not read as a row; a line kept as it was must not read as a row either."""
+    if not path:
+        return row == SEPARATOR or (not _is_row(row) and parse_marker(row) is None)
+    return not _is_row(path) and path != SEPARATOR and parse_marker(path) is None
+
+
+def _is_grep_command(arguments: Any) -> bool:
+    """``grep -r`` without ``-n`` prints ``path:text``: read that way only when a grep ran."""
+    command = arguments.get("command") if isinstance(arguments, Mapping) else None
+    return isinstance(command, str) and GREP_COMMAND.search(command) is not None
 
 
 def compress(text: str, params: Mapping[str, Any], ctx: Context) -> Compressed:
@@ -107,8 +142,8 @@ def compress(text: str, params: Mapping[str, Any], ctx: Context) -> Compressed:
         lines.pop()
     if len(lines) < 2:
         return unchanged(text)
-    parsed = _parse(lines)
-    if parsed is None or not all(_header_is_unambiguous(path) for path, _ in parsed if path):
+    parsed = _parse(lines, unnumbered=_is_grep_command(ctx.arguments))
+    if parsed is None or not all(_line_is_unambiguous(path, row) for path, row in parsed):
         return unchanged(text)
     rows, dropped = _group(parsed, max_per_file)
     header = [marker("search", f"{len(rows)} lines grouped by file")]
@@ -133,14 +168,17 @@ def restore(text: str) -> str:
             continue
         block = lines[i + 1 : i + 1 + int(detail[1])]
         path: str | None = None
-        for line in block:
+        for index, line in enumerate(block):
             if line == SEPARATOR:
                 out.append(line)
-            elif _ROW.match(line):
+            elif _is_row(line):
                 if path is None:
                     raise ValueError("a grep row before any path")
                 out.append(f"{path}{_row_separator(line)}{line}")
-            else:
+            elif index + 1 < len(block) and _is_row(block[index + 1]):
                 path = line
+            else:  # a line that was kept as it was
+                out.append(line)
+                path = None
         i += 1 + len(block)
     return "\n".join(out)

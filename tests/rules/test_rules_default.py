@@ -8,7 +8,7 @@ from addon.tool_output import ToolOutput
 from rules import load_rules
 
 # References to text the model has already seen in the conversation lose nothing it can read.
-REFERENCES = {"dedupe", "reread"}
+REFERENCES = {"dedupe", "reread", "seen_lines"}
 
 
 @pytest.fixture(scope="module")
