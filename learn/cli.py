@@ -110,13 +110,17 @@ def run_learn(args: argparse.Namespace) -> int:
 
     targets = _targets(chosen, project, everything, args.out)
     changes = []
+    missing_roots: list[tuple[Path, int]] = []
     for root, patterns in targets:
+        lines = render_lines(patterns, args.max_lines)
         if not root.is_dir():
-            print(f"skipped {root}: no such folder here (use --out)", file=sys.stderr)
+            missing_roots.append((root, len(lines)))
             continue
-        changes.extend(plan_changes(root, render_lines(patterns, args.max_lines), agents))
+        changes.extend(plan_changes(root, lines, agents))
 
     _print_summary(result.calls, result.sessions, chosen, args.min_evidence)
+    if args.dry_run and any(change.changed for change in changes):
+        print()
     for change in changes:
         if args.dry_run:
             sys.stdout.write(change.diff())
@@ -125,6 +129,15 @@ def run_learn(args: argparse.Namespace) -> int:
             print(f"{'removed' if change.after is None else 'wrote'} {change.path}")
         else:
             print(f"unchanged {change.path}")
+    # stdout first: the notes below must not land in the middle of the table or a diff
+    sys.stdout.flush()
+    for root, count in missing_roots:
+        lessons = f"{count} lesson{'s' if count != 1 else ''}"
+        print(
+            f"headroom learn: {'no diff' if args.dry_run else 'nothing written'} for {root}: that folder does not exist here "
+            f"({lessons} for it; use --out DIR to write them elsewhere)",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -77,13 +77,19 @@ def import_transcripts(paths: Iterable[str | Path], engine: Engine) -> ImportSum
 
 _READ_QUERY = text(
     "SELECT session_id, project, call_id, tool, arguments, output, is_error, exit_code, position, "
-    "seen_at, provider FROM tool_calls ORDER BY session_id, position, id"
+    "seen_at, provider FROM tool_calls "
+    "ORDER BY session_id, CASE WHEN seen_at IS NULL THEN 0 ELSE 1 END, seen_at, position, id"
 )
 
 
 def read_calls(engine: Engine, batch: int = STREAM_BATCH) -> Iterator[CallRecord]:
-    """Every tool call, ordered by session then position, fetched in batches (a server-side
-    cursor on PostgreSQL) so memory stays flat however large the log is.
+    """Every tool call, in session order then in the order it happened, fetched in batches (a
+    server-side cursor on PostgreSQL) so memory stays flat however large the log is.
+
+    Within a session calls are ordered by ``seen_at``, then ``position``: positions restart at 0
+    in every subagent transcript and in every request body the proxy sees, so on their own they
+    interleave a subagent's calls with its parent's. Calls without a time come first, the same
+    way on every database (``chronological_key`` is the same order in memory).
 
     Rows are read as the driver returns them: arguments stay JSON text and timestamps stay as
     stored until mining needs them, which is for the few calls that fail.

@@ -261,3 +261,38 @@ def relativize(text: str, project: str | None) -> str:
         root = project.rstrip("/")
         text = re.sub(re.escape(root) + r"(?=/|\b)/?", "", text)
     return PERSONAL_PATH.sub("<path>", text)
+
+
+# --- what is missing --------------------------------------------------------------------------
+
+_MISSING_NAME = (
+    re.compile(r"(?:^|[\s:/])([\w.+-]+): (?:command )?not found\s*$"),  # bash, sh, dash
+    re.compile(r"command not found: ([\w.+-]+)"),  # zsh
+    re.compile(r"'([\w.+-]+)' is not recognized as an internal or external command"),  # cmd.exe
+    re.compile(r"No module named ['\"]?([\w.]+)['\"]?"),  # python
+)
+
+
+def missing_name(error: str) -> str | None:
+    """The program or Python module an error says is not installed ("pytest" for both
+    "bash: pytest: command not found" and "No module named pytest"); None for other errors.
+
+    ``python -m pkg`` on a package without ``__main__`` also says "No module named
+    pkg.__main__": the package is there, it just cannot be run that way, so that is not missing.
+    """
+    for pattern in _MISSING_NAME:
+        found = pattern.search(error)
+        if found:
+            name = found.group(1).rstrip(".")
+            if name.endswith("__main__") or not name:
+                return None
+            return name
+    return None
+
+
+# an error about a path that is not there: the arguments were wrong, not the tool
+NO_SUCH_PATH = re.compile(
+    r"No such file or directory|does not exist|cannot access|can't open file|not found: <path>|"
+    r"file or directory not found",
+    re.I,
+)

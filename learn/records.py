@@ -44,3 +44,17 @@ def as_utc(value: datetime | str | None) -> datetime | None:
     if value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
+
+
+_EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
+
+
+def chronological_key(record: CallRecord) -> tuple:
+    """The order mining reads a log in: by session, then by time, then by position.
+
+    Positions alone are not chronological: a Claude Code subagent transcript carries its
+    parent's session id and numbers its calls from 0 again, and the proxy numbers calls per
+    request body. Calls without a time sort first, as ``learn.log.read_calls`` orders them.
+    """
+    when = record.when()
+    return (record.session_id, when is not None, when or _EARLIEST, record.position)

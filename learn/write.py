@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from learn.mine import Pattern
-from learn.normalize import PERSONAL_PATH
+from learn.normalize import NO_SUCH_PATH, PERSONAL_PATH
 
 logger = logging.getLogger(__name__)
 
@@ -52,14 +52,6 @@ CURSOR_FRONTMATTER = (
 _HEADING = "## Learned from past sessions"
 _INTRO = "Recurring tool failures seen in this project's agent sessions, and what worked instead."
 
-_MISSING = re.compile(r"command not found|No module named|is not recognized|not installed", re.I)
-_NO_PATH = re.compile(
-    r"No such file or directory|does not exist|cannot access|can't open file|not found: <path>|"
-    r"file or directory not found",
-    re.I,
-)
-
-
 def _code(text: str) -> str:
     """Inline code that survives backticks inside it."""
     text = text.replace("\n", " ")
@@ -84,22 +76,62 @@ def _sessions(count: int) -> str:
     return f"seen in {count} session{'s' if count != 1 else ''}"
 
 
+# rival fixes mentioned besides the advised one, and the sessions each needs to be mentioned
+MAX_ALTERNATIVES = 2
+MIN_ALTERNATIVE_SESSIONS = 2
+
+
+def _alternatives(pattern: Pattern) -> list[tuple[str, int]]:
+    return [
+        (fix, count) for fix, count in pattern.ranked_fixes[1:] if count >= MIN_ALTERNATIVE_SESSIONS
+    ][:MAX_ALTERNATIVES]
+
+
+def _listing(commands: list[str], limit: int = 3) -> str:
+    shown = [_code(command) for command in commands[:limit]]
+    return ", ".join(shown)
+
+
+def _what_worked(pattern: Pattern) -> str:
+    """The advised fix and its evidence; rival fixes that worked in other sessions are ranked
+    after it rather than left to contradict it in a line of their own."""
+    fix, worked = pattern.ranked_fixes[0]
+    alternatives = _alternatives(pattern)
+    if alternatives:
+        others = ", ".join(f"{_code(other)} ({count})" for other, count in alternatives)
+        return f"what worked instead: {_code(fix)} ({worked} of {pattern.evidence} sessions), {others}"
+    if worked < pattern.evidence:
+        return f"use {_code(fix)} instead (worked in {worked} of {pattern.evidence} sessions)"
+    return f"use {_code(fix)} instead ({_sessions(pattern.evidence)})"
+
+
 def render_line(pattern: Pattern) -> str:
     """One bullet a careful engineer could have written: what fails, what to do, the evidence."""
     evidence = _sessions(pattern.evidence)
     if pattern.kind == "test-command":
-        return f"- Tests run here with {_code(pattern.fix)} ({evidence.replace('seen', 'worked')})."
+        alternatives = _alternatives(pattern)
+        also = "".join(f", {_code(fix)} in {count}" for fix, count in alternatives)
+        worked = evidence.replace("seen", "worked")
+        return f"- Tests run here with {_code(pattern.fix)} ({worked}{also})."
     trigger = _code(pattern.trigger) if pattern.tool == "bash" else f"The {pattern.trigger} tool"
     error = _quoted_error(pattern.error)
     if pattern.kind == "use-instead":
-        if _MISSING.search(pattern.error):
-            return f"- {trigger} is not available here ({error}); use {_code(pattern.fix)} instead ({evidence})."
-        return f"- {trigger} fails with {error}; {_code(pattern.fix)} worked instead ({evidence})."
-    if _NO_PATH.search(pattern.error):
-        return f"- {trigger} fails with {error} when the path is wrong; check that it exists first ({evidence})."
-    if pattern.tool == "bash" and not re.fullmatch(r"[^<]*<(?:arg|file|path)>(?: <(?:arg|file|path)>)*", pattern.fix):
-        return f"- {trigger} fails with {error}; it worked with corrected arguments, e.g. {_code(pattern.fix)} ({evidence})."
-    return f"- {trigger} fails with {error}; it worked once its arguments were corrected ({evidence})."
+        if pattern.missing:
+            failing = _listing(pattern.triggers or [pattern.trigger])
+            verb = "fails" if len(pattern.triggers) <= 1 else "fail"
+            # a rival fix that runs the missing program itself: installed in some sessions only
+            fixes = [fix for fix, _ in pattern.ranked_fixes[:1] + _alternatives(pattern)]
+            runs_it = any(fix.split(" ")[0].rsplit("/", 1)[-1] == pattern.missing for fix in fixes)
+            state = "is not always installed" if runs_it else "is not installed"
+            return f"- {_code(pattern.missing)} {state} here ({failing} {verb}); {_what_worked(pattern)}."
+        if len(pattern.ranked_fixes) == 1 or not _alternatives(pattern) and pattern.fix_evidence == pattern.evidence:
+            if NO_SUCH_PATH.search(pattern.error) and pattern.fix.split(" ")[0] == pattern.trigger.split(" ")[0]:
+                # the same program with an option that tolerates the missing path (rm -f)
+                return f"- {trigger} fails on a path that does not exist ({error}); {_code(pattern.fix)} worked instead ({evidence})."
+            return f"- {trigger} fails with {error}; {_code(pattern.fix)} worked instead ({evidence})."
+        return f"- {trigger} fails with {error}; {_what_worked(pattern)}."
+    # fix-arguments: only the wrong-path kind is written (see Pattern.advice)
+    return f"- {trigger} fails with {error} when the path is wrong; check that it exists first ({evidence})."
 
 
 def render_lines(patterns: list[Pattern], limit: int = MAX_LINES) -> list[str]:
@@ -107,6 +139,8 @@ def render_lines(patterns: list[Pattern], limit: int = MAX_LINES) -> list[str]:
     lines: list[str] = []
     seen: set[str] = set()
     for pattern in patterns:
+        if not pattern.advice:
+            continue
         line = render_line(pattern)
         if PERSONAL_PATH.search(line):
             logger.info("left out a pattern that names a personal path: %s", pattern.trigger)
@@ -167,14 +201,15 @@ class FileChange:
         return self.before != self.after
 
     def diff(self) -> str:
-        return "".join(
-            difflib.unified_diff(
-                (self.before or "").splitlines(keepends=True),
-                (self.after or "").splitlines(keepends=True),
-                fromfile=str(self.path) if self.before is not None else "/dev/null",
-                tofile=str(self.path) if self.after is not None else "/dev/null",
-            )
+        """A unified diff that always ends with a newline, so whatever is printed after it
+        starts on a line of its own (a file whose last line has none is marked as ``diff`` does)."""
+        lines = difflib.unified_diff(
+            (self.before or "").splitlines(keepends=True),
+            (self.after or "").splitlines(keepends=True),
+            fromfile=str(self.path) if self.before is not None else "/dev/null",
+            tofile=str(self.path) if self.after is not None else "/dev/null",
         )
+        return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
     def apply(self) -> None:
         if not self.changed:

@@ -41,17 +41,24 @@ def matches(label: dict, pattern: dict) -> bool:
         return False
     if "error" in label and label["error"] not in pattern["error"]:
         return False
+    if "missing" in label and pattern.get("missing") != label["missing"]:
+        return False
     if "fix" in label and not re.search(label["fix"], pattern["fix"]):
         return False
+    if "alternative" in label:
+        rivals = [fix["fix"] for fix in pattern.get("fixes", [])[1:]]
+        if not any(re.search(label["alternative"], rival) for rival in rivals):
+            return False
     return True
 
 
 def mine_corpus(corpus: Path, min_evidence: int) -> list[dict]:
     from learn.importers import iter_transcripts
     from learn.mine import mine, select_patterns
+    from learn.records import chronological_key
 
     records = [call for _, _, calls in iter_transcripts([corpus]) for call in calls]
-    records.sort(key=lambda call: (call.session_id, call.position))
+    records.sort(key=chronological_key)
     return [pattern.as_json() for pattern in select_patterns(mine(records).patterns, None, min_evidence)]
 
 
@@ -75,7 +82,11 @@ def quality() -> list[dict]:
                 "precision": len(matched_patterns) / len(patterns) if patterns else 1.0,
                 "recall": len(found) / len(labels) if labels else 1.0,
                 "unmatched": [f"{p['trigger']} | {p['error']} | {p['fix']}" for p in patterns if p not in matched_patterns],
-                "missed": [f"{label.get('trigger', label.get('kind'))} | {label.get('error', '')}" for label in labels if label not in found],
+                "missed": [
+                    f"{label.get('trigger') or label.get('missing') or label.get('kind')} | {label.get('error', '')}"
+                    for label in labels
+                    if label not in found
+                ],
             }
         )
     return rows

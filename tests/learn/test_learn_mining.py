@@ -6,11 +6,12 @@ from learn_helpers import bash_session, require_traces
 
 from learn.importers import iter_transcripts
 from learn.mine import mine, select_patterns
+from learn.records import chronological_key
 
 
 def _mine_paths(*paths):
     records = [call for _, _, calls in iter_transcripts(paths) for call in calls]
-    records.sort(key=lambda call: (call.session_id, call.position))
+    records.sort(key=chronological_key)
     return mine(records).patterns
 
 
@@ -20,14 +21,97 @@ def _find(patterns, **fields):
 
 def test_mini_swe_agent_runs_missing_pytest_and_what_worked_instead():
     patterns = _mine_paths(require_traces("mini-swe-agent"))
-    missing = [p for p in patterns if "No module named pytest" in p.error and p.evidence >= 2]
-    assert {p.trigger for p in missing} >= {"python -m pytest", "/usr/bin/python3 -m pytest"}
-    assert any(p.fix.startswith("bin/test") for p in missing)
-    not_found = _find(patterns, trigger="pytest")
-    assert any("command not found" in p.error and p.fix.startswith("bin/test") for p in not_found)
+    missing = [p for p in patterns if p.missing == "pytest"]
+    # one lesson, whichever way pytest was invoked
+    assert len(missing) == 1
+    [pytest] = missing
+    assert {"python -m pytest", "/usr/bin/python3 -m pytest", "pytest"} <= set(pytest.triggers)
+    assert pytest.fix.startswith("bin/test") and pytest.fix_evidence >= 5
+    # the sessions where the pytest on PATH worked are ranked after it, not a second lesson
+    assert [fix for fix, _ in pytest.fixes[:2]] == ["bin/test <file>", "pytest <file>"]
+    assert pytest.evidence == len(set(pytest.sessions)) > pytest.fix_evidence
     # files that don't exist: removing them, running tests on them
-    assert any(p.trigger == "rm" and "No such file or directory" in p.error and p.evidence >= 2 for p in patterns)
-    assert any(p.trigger == "pytest" and "not found" in p.error and p.kind == "fix-arguments" for p in patterns)
+    rm = _find(patterns, trigger="rm", kind="use-instead")
+    assert any("No such file or directory" in p.error and p.fix == "rm -f <arg>" and p.evidence >= 2 for p in rm)
+    assert any(p.trigger == "pytest" and "not found" in p.error and p.kind == "fix-arguments" and p.advice for p in patterns)
+
+
+def test_one_missing_program_is_one_lesson_with_the_sessions_of_every_invocation():
+    steps = {
+        "a": [("pytest tests/x.py", 127, "bash: line 1: pytest: command not found"), ("bin/test tests/x.py", 0, "ok")],
+        "b": [("python -m pytest tests/y.py", 1, "/usr/bin/python: No module named pytest"), ("bin/test tests/y.py", 0, "ok")],
+        "c": [("python3 -m pytest", 1, "/usr/bin/python3: No module named pytest"), ("./bin/test", 0, "ok")],
+        # the same session twice over: still one session of evidence
+        "d": [("pytest a.py", 127, "bash: pytest: command not found"), ("bin/test a.py", 0, "ok")] * 2,
+    }
+    records = [call for session, calls in steps.items() for call in bash_session(session, calls)]
+    patterns = [p for p in mine(records).patterns if p.kind != "test-command"]
+    assert len(patterns) == 1
+    [lesson] = patterns
+    assert lesson.missing == "pytest" and lesson.sessions == ["a", "b", "c", "d"]
+    assert set(lesson.triggers) == {"pytest", "python -m pytest", "python3 -m pytest"}
+    assert len(lesson.fixes) == 1 and lesson.fix.startswith("bin/test") and lesson.fix_evidence == 4
+
+
+def test_rival_fixes_for_one_failure_are_ranked_in_one_pattern():
+    broken = ("yarn test", 127, "bash: yarn: command not found")
+    records = [call for i in range(3) for call in bash_session(f"npm{i}", [broken, ("npm test", 0, "Tests: 3 passed")])]
+    records += [call for i in range(2) for call in bash_session(f"pnpm{i}", [broken, ("pnpm test", 0, "Tests: 3 passed")])]
+    lessons = [p for p in mine(records).patterns if p.kind != "test-command"]
+    assert len(lessons) == 1
+    assert lessons[0].fixes == [("npm test", 3), ("pnpm test", 2)] and lessons[0].evidence == 5
+
+
+def test_corrected_arguments_alone_are_not_advice_but_a_consistently_added_option_is():
+    typo = [("python3 -c 'class A: pass; print(A)'", 1, "SyntaxError: invalid syntax"), ("python3 -c 'print(1)'", 0, "1")]
+    cleanup = {
+        "r1": [("rm out.txt", 1, "rm: cannot remove 'out.txt': No such file or directory"), ("rm -f out.txt", 0, "")],
+        "r2": [("rm tmp/cache", 1, "rm: cannot remove 'tmp/cache': No such file or directory"), ("rm -rf tmp/cache", 0, "")],
+    }
+    wrong_path = [("ls src/nope", 2, "ls: cannot access 'src/nope': No such file or directory"), ("ls -la", 0, "a")]
+    records = [call for i in range(3) for call in bash_session(f"t{i}", typo)]
+    records += [call for session, calls in cleanup.items() for call in bash_session(session, calls)]
+    records += [call for i in range(2) for call in bash_session(f"l{i}", wrong_path if i else [wrong_path[0], ("ls -F", 0, "a")])]
+    patterns = mine(records).patterns
+    chosen = select_patterns(patterns, None, 2)
+    assert [(p.trigger, p.fix.split(" ")[:2]) for p in chosen] == [("rm", ["rm", "-f"])]
+    # still mined, and reported as data, just never written as advice
+    assert any(p.trigger == "python3 -c" and not p.advice for p in patterns)
+
+
+def test_subagent_calls_are_read_in_the_order_they_happened(tmp_path):
+    """A subagent's transcript numbers its calls from 0 again under its parent's session id:
+    by position alone its calls land between the parent's, hiding the parent's recovery."""
+    from datetime import timedelta
+
+    from learn.log import open_log, read_calls
+    from learn_helpers import START, store
+
+    records = []
+    for session in ("s1", "s2"):
+        subagent = bash_session(session, [("ls", 0, "a"), ("ls", 0, "a"), ("ls", 0, "a"), ("pytest", 0, "3 passed")])
+        parent = bash_session(
+            session,
+            [("ls", 0, "a"), ("ls", 0, "a"), ("ls", 0, "a"), ("pytest", 127, "bash: pytest: command not found"), ("python -m pytest", 0, "3 passed")],
+        )
+        for call in parent:
+            call.seen_at = START + timedelta(hours=1, minutes=call.position)
+        for call in subagent:
+            call.call_id = f"sub{call.position}"
+        records += parent + subagent
+    db = str(tmp_path / "flows.db")
+    store(db, records)
+    engine = open_log(db)
+    try:
+        from_log = mine(read_calls(engine)).patterns
+    finally:
+        engine.dispose()
+    in_memory = mine(sorted(records, key=chronological_key)).patterns
+    by_position = mine(sorted(records, key=lambda call: (call.session_id, call.position))).patterns
+    for patterns in (from_log, in_memory):
+        lesson = [p for p in patterns if p.missing == "pytest"]
+        assert lesson and lesson[0].fix == "python -m pytest" and lesson[0].evidence == 2
+    assert not [p for p in by_position if p.missing == "pytest"]  # what the old order got wrong
 
 
 def test_mini_swe_agent_test_command_that_works_here():

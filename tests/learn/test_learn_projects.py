@@ -26,7 +26,7 @@ def test_project_all_writes_each_project_its_own_block(tmp_path, capsys):
     assert main(["learn", db, "--project", "all", "--agents", "claude"]) == 0
     first, second = (one / "CLAUDE.md").read_text(), (two / "CLAUDE.md").read_text()
     assert "git push" in first and "git push" in second  # seen in both projects
-    assert "`yarn test` is not available here" in first and "yarn" not in second
+    assert "`yarn` is not installed here (`yarn test` fails)" in first and "yarn" not in second
     assert str(tmp_path) not in first  # no absolute paths in the advice
 
 

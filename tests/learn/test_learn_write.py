@@ -28,8 +28,44 @@ def test_each_line_says_what_fails_what_works_and_the_evidence():
         '- `git push` fails with "fatal: The current branch … has no upstream branch."; '
         "`git push -u origin <branch>` worked instead (seen in 3 sessions)."
     )
-    [missing] = render_lines([_pattern("pytest", "bash: line <n>: pytest: command not found", "python -m pytest", 7)])
-    assert missing == '- `pytest` is not available here ("pytest: command not found"); use `python -m pytest` instead (seen in 7 sessions).'
+    missing = _pattern("pytest", "bash: line <n>: pytest: command not found", "python -m pytest", 7)
+    missing.missing, missing.triggers = "pytest", ["pytest", "python3 -m pytest"]
+    assert render_lines([missing]) == [
+        "- `pytest` is not installed here (`pytest`, `python3 -m pytest` fail); use `python -m pytest` instead (seen in 7 sessions)."
+    ]
+
+
+def test_rival_fixes_are_ranked_in_one_line_never_two_contradicting_ones():
+    rivals = _pattern("pytest", "No module named pytest", "bin/test <file>", 15)
+    rivals.missing, rivals.triggers = "pytest", ["python -m pytest", "pytest"]
+    rivals.fixes = [("bin/test <file>", 8), ("pytest <file>", 4), ("python <file>", 1)]
+    lines = render_lines([rivals])
+    assert lines == [
+        "- `pytest` is not always installed here (`python -m pytest`, `pytest` fail); what worked instead: "
+        "`bin/test <file>` (8 of 15 sessions), `pytest <file>` (4)."
+    ]
+    # a fix that worked in only one session is not offered, but the line does not overstate the other
+    lonely = _pattern("make", "make: *** No rule to make target 'check'", "make test", 5)
+    lonely.fixes = [("make test", 4), ("npm test", 1)]
+    [line] = render_lines([lonely])
+    assert "use `make test` instead (worked in 4 of 5 sessions)" in line and "npm" not in line
+
+
+def test_arguments_that_were_merely_corrected_are_not_written():
+    typo = _pattern("python3 -c", "SyntaxError: invalid syntax", "python3 -c <arg>", 4, kind="fix-arguments")
+    typo.advice = False
+    wrong_path = _pattern("pytest", "ERROR: file or directory not found: <path>", "pytest <file>", 2, kind="fix-arguments")
+    assert render_lines([typo, wrong_path]) == [
+        '- `pytest` fails with "ERROR: file or directory not found: <path>" when the path is wrong; '
+        "check that it exists first (seen in 2 sessions)."
+    ]
+
+
+def test_a_diff_always_ends_its_last_line(tmp_path):
+    (tmp_path / "CLAUDE.md").write_text("# Notes without a final newline")
+    [change] = plan_changes(tmp_path, render_lines([_pattern()]), ["claude"])
+    diff = change.diff()
+    assert diff.endswith("\n") and "\\ No newline at end of file\n" in diff
 
 
 def test_negations_are_kept_exactly():
