@@ -138,8 +138,12 @@ class ToolCall(Base):
     source: Mapped[str] = mapped_column(String, default="proxy")
     """"proxy" or "import:<agent>"."""
 
-    # learn reads a session's calls in order; the index also serves lookups by session alone
-    __table_args__ = (Index("ix_tool_calls_session_position", "session_id", "position"),)
+    # learn reads a session's calls in time order (a subagent restarts positions at 0); the
+    # indexes also serve lookups by session alone
+    __table_args__ = (
+        Index("ix_tool_calls_session_position", "session_id", "position"),
+        Index("ix_tool_calls_session_seen_position", "session_id", "seen_at", "position"),
+    )
 
 
 class Original(Base):
