@@ -139,7 +139,10 @@ def run_ours_cli(batch: Batch, workdir: Path, timeout: float) -> Run:
     command = [str(OURS_CLI), "compress", "--jsonl", "--provider", batch.provider, str(batch.path)]
     with open(output, "w", encoding="utf-8") as out:
         started = time.perf_counter()
-        done = subprocess.run(command, stdout=out, stderr=subprocess.PIPE, text=True, timeout=timeout)
+        try:
+            done = subprocess.run(command, stdout=out, stderr=subprocess.PIPE, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return Run("ours (headroom compress)", output, note=f"over the {timeout:.0f}s time limit")
         wall = time.perf_counter() - started
     note = "" if done.returncode == 0 else f"exit {done.returncode}: {done.stderr.strip()[-300:]}"
     return Run("ours (headroom compress)", output, wall, note=note, startup_s=_startup_of_ours(workdir, timeout))
@@ -162,7 +165,7 @@ def run_headroom(batch: Batch, workdir: Path, python: str, cache: bool, timeout:
     state = workdir / f"{output.stem}.state"
     shutil.rmtree(state, ignore_errors=True)
     state.mkdir()
-    env = {**os.environ, **HEADROOM_OFFLINE_ENV,
+    env = {**os.environ, **HEADROOM_OFFLINE_ENV, "TIKTOKEN_CACHE_DIR": os.environ["TIKTOKEN_CACHE_DIR"],
            "HEADROOM_WORKSPACE_DIR": str(state), "HEADROOM_CONFIG_DIR": str(state)}
     command = [python, str(RUNNER), str(batch.path), str(output)] + (["--cache"] if cache else [])
     started = time.perf_counter()
