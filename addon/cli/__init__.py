@@ -1,7 +1,7 @@
 """The ``headroom`` command: one entry point, a subcommand per job.
 
 Each subcommand lives in its own module with a ``register(subparsers)`` function that adds its
-parser and sets ``func``; the modules are imported here so ``headroom --help`` lists them all.
+parser and sets ``func``.
 """
 
 from __future__ import annotations
@@ -12,19 +12,22 @@ import sys
 
 from addon import __version__
 
-# module path of each subcommand group; each exposes register(subparsers)
-_SUBCOMMAND_MODULES = (
-    "addon.cli.stats",
-    "addon.cli.env",
-    "addon.cli.original",
-    "addon.cli.options",
-    "addon.cli.compress",
-    "rules.cli",
-    "learn.cli",
-)
+# The module that registers each subcommand (its ``register(subparsers)``). Only the module of the
+# command being run is imported: ``headroom compress`` in a loop must not pay for SQLAlchemy or
+# scikit-learn it never uses.
+_SUBCOMMANDS = {
+    "stats": "addon.cli.stats",
+    "env": "addon.cli.env",
+    "original": "addon.cli.original",
+    "options": "addon.cli.options",
+    "compress": "addon.cli.compress",
+    "rules": "rules.cli",
+    "learn": "learn.cli",
+    "import": "learn.cli",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="headroom",
         description="Compress coding agents' tool outputs in flight, log every provider call, "
@@ -32,20 +35,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"headroom {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_name in _SUBCOMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            # a subcommand whose module is not there yet must not take the others down
-            if exc.name != module_name:
-                raise
-            continue
-        module.register(subparsers)
+    command = next((arg for arg in argv or () if not arg.startswith("-")), None)
+    wanted = [_SUBCOMMANDS[command]] if command in _SUBCOMMANDS else list(dict.fromkeys(_SUBCOMMANDS.values()))
+    for module_name in wanted:
+        importlib.import_module(module_name).register(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
