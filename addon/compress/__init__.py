@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Mapping
 
-from . import ansi, dedupe, diff, json_sample, json_table, line_numbers, listing, log, long_lines, reread, search, seen_lines
+from . import ansi, call_echo, dedupe, diff, json_sample, json_table, line_numbers, listing, log, long_lines, reread, search, seen_lines
 from ._base import Compressed, CompressorSpec, Context, ParamSpec
 from .kinds import KINDS, detect_kind
 from .markers import MARKER_RE, marker, parse_marker, ref_of
@@ -78,6 +78,9 @@ REGISTRY: dict[str, CompressorSpec] = {
               uses_earlier_texts=True,
               min_lines=ParamSpec(int, 6, "Shortest run worth a reference."),
               min_chars=ParamSpec(int, 200, "Fewest characters a run must hold to be worth a reference.")),
+        _spec("call_echo", call_echo, False,
+              "Runs of lines that only repeat a string argument of the output's own call (a written file echoed back) become one marker.",
+              min_lines=ParamSpec(int, 4, "Shortest run worth a marker.")),
         _spec("long_lines", long_lines, False,
               "Cut very long unbroken lines (minified code, base64) to their start and end.",
               max_chars=ParamSpec(int, 2000, "Lines longer than this with few spaces are cut."),
