@@ -7,8 +7,9 @@ import pytest
 from addon.tool_output import ToolOutput
 from rules import load_rules
 
-# References to text the model has already seen in the conversation lose nothing it can read.
-REFERENCES = {"dedupe", "reread", "seen_lines"}
+# References to text the model has already seen in the conversation (an earlier output, or the
+# call's own arguments) lose nothing it can read.
+REFERENCES = {"dedupe", "reread", "seen_lines", "call_echo"}
 
 
 @pytest.fixture(scope="module")
