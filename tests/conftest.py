@@ -1,4 +1,5 @@
-"""Fixtures every test folder may use: the PostgreSQL on this machine, in a schema per test."""
+"""Fixtures every test folder may use: a private HEADROOM_HOME, and the PostgreSQL on this machine
+in a schema per test."""
 
 from __future__ import annotations
 
@@ -10,6 +11,18 @@ import pytest
 
 POSTGRES_URL = os.environ.get("HEADROOM_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 _PLAIN_POSTGRES_URL = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://")
+
+@pytest.fixture(autouse=True, scope="session")
+def private_headroom_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Nothing a test runs (in-process or a subprocess) may write the user's ~/.headroom."""
+    previous = os.environ.get("HEADROOM_HOME")
+    os.environ["HEADROOM_HOME"] = str(tmp_path_factory.mktemp("headroom-home"))
+    yield
+    if previous is None:
+        os.environ.pop("HEADROOM_HOME", None)
+    else:
+        os.environ["HEADROOM_HOME"] = previous
+
 
 _postgres_problem: str | None | bool = False  # False: not checked yet; None: reachable
 

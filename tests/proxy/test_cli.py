@@ -35,7 +35,7 @@ def test_original_says_clearly_when_nothing_is_kept(tmp_path, capsys):
 
 
 def test_env_points_every_client_at_the_proxy_and_its_ca(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("HEADROOM_HOME", str(tmp_path / "home"))
     confdir = tmp_path / "mitm"
     confdir.mkdir()
     ca = "-----BEGIN CERTIFICATE-----\nTESTCA\n-----END CERTIFICATE-----\n"
@@ -44,6 +44,7 @@ def test_env_points_every_client_at_the_proxy_and_its_ca(tmp_path, monkeypatch, 
     variables = json.loads(capsys.readouterr().out)
     assert variables["HTTPS_PROXY"] == variables["https_proxy"] == "http://127.0.0.1:9999"
     assert variables["NODE_EXTRA_CA_CERTS"] == str(confdir / "mitmproxy-ca-cert.pem")
+    assert variables["SSL_CERT_FILE"] == str(tmp_path / "home" / "ca-bundle.pem")
     bundle = open(variables["SSL_CERT_FILE"]).read()
     # the bundle keeps the system roots, so hosts passed through still verify, and adds the CA
     assert bundle.endswith(ca) and bundle.count("BEGIN CERTIFICATE") > 1
