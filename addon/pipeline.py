@@ -32,6 +32,13 @@ _RESULTS: LruMemo["_Result"] = LruMemo(8192, max_weight=64_000_000,
 """(text, compressors, call, the earlier outputs that matter) -> the work's result."""
 _KINDS: LruMemo[tuple[str, int]] = LruMemo(16384)
 """(text, tool, arguments) -> (content kind, tokens)."""
+_FACTS: LruMemo["_Facts"] = LruMemo(16384, max_weight=64_000_000,
+                                    weigh=lambda facts: len(facts.text) + len(facts.arguments_key))
+"""(call id or path, part, tool, error flag, text length) -> what is known of that output.
+
+Every request of a conversation resends all earlier outputs as new objects; finding last
+request's facts by this cheap key, then checking text and arguments for equality (a memory
+compare, no hashing), spares the sha256, the canonical JSON and the kind and token count."""
 _reported_failures: set[tuple[str, str]] = set()
 
 
@@ -89,6 +96,8 @@ class _Result:
     originals: tuple[str, ...]
     lossy: bool
     note: str
+    sha: str | None = None
+    """sha256 of ``text`` when it differs from the original (what the model is sent)."""
 
 
 def compress_body(raw_text: str, doc: Any, wire: Any, rules: RuleSet, mode: str = "cache") -> Outcome:
@@ -100,18 +109,21 @@ def compress_body(raw_text: str, doc: Any, wire: Any, rules: RuleSet, mode: str 
     outputs = wire.extract(doc)
     model = _model(wire, doc)
     facts = [_Facts.of(output, rules) for output in outputs]
+    rules_facts = _RulesFacts.cache_for(rules)
     ages = _ages(outputs) if mode == "token" else None
     stale, superseding = _stale_reads(facts, ages, rules) if ages is not None else ({}, {})
     earlier_outputs: dict[str, str] = {}
     earlier_reads: dict[str, tuple[str, str]] = {}
+    earlier_read_shas: dict[str, tuple[str, str]] = {}
     seen = _SentSoFar()
     replacements: dict[JsonPath, str] = {}
 
     for index, (output, fact) in enumerate(zip(outputs, facts)):
-        kind, tokens = _kind_and_tokens(output, fact)
+        kind, tokens = fact.kind, fact.tokens
         age = ages[index] if ages is not None else 0
-        decision = rules.decide(output, kind, tokens, model, mode=mode, age=age)
+        decision = rules_facts.decide(output, kind, tokens, model, mode, age)
         new_text, tokens_after, note = output.text, tokens, ""
+        new_sha: str | None = None
         retired = False
         if mode == "off" or decision.action != "compress":
             pass  # protect, verbatim and keep hold in token mode too
@@ -119,12 +131,13 @@ def compress_body(raw_text: str, doc: Any, wire: Any, rules: RuleSet, mode: str 
             new_text, tokens_after, note = _stale_marker(output, stale[index], tokens, outcome.originals)
             retired = new_text != output.text
         else:
-            result, hit = _compress_one(output, fact, decision, rules, earlier_outputs, earlier_reads, seen)
+            result, hit = _compress_one(output, fact, decision, rules, rules_facts, earlier_outputs,
+                                        earlier_reads, earlier_read_shas, seen)
             outcome.memo_hits += hit
             outcome.memo_misses += not hit
             note = result.note
             if result.text != output.text:
-                new_text, tokens_after = result.text, result.tokens_after
+                new_text, tokens_after, new_sha = result.text, result.tokens_after, result.sha
                 _keep_originals(outcome.originals, output.text, result)
         if index in superseding:
             note = "; ".join(filter(None, (note, superseding[index])))
@@ -139,7 +152,8 @@ def compress_body(raw_text: str, doc: Any, wire: Any, rules: RuleSet, mode: str 
             earlier_outputs.setdefault(fact.sha, output.call_id)
             if fact.access and fact.access[0] == "read":
                 earlier_reads[fact.access[1]] = (output.call_id, output.text)
-            seen.add(output.call_id, new_text, fact.sha if new_text is output.text else None)
+                earlier_read_shas[fact.access[1]] = (output.call_id, fact.sha)
+            seen.add(output.call_id, new_text, fact.sha if new_text is output.text else new_sha)
 
     if replacements:
         outcome.text = _rewrite(wire, raw_text, replacements, outcome)
@@ -163,22 +177,62 @@ class _SentSoFar:
 
 @dataclass(frozen=True)
 class _Facts:
+    """What one output's text, tool and arguments tell, whatever request it comes in."""
+
+    text: str
+    arguments: Any
+    files: Any
+    """The rules' ``FileTools`` that decided ``access``."""
     sha: str
     arguments_key: str
+    arguments_sha: str
     access: tuple[str, str] | None
     """("read" | "write" | "edit", path) when the call reads, rewrites or edits one file."""
+    mentioned_paths: tuple[str, ...]
+    kind: str
+    tokens: int
 
     @classmethod
     def of(cls, output: ToolOutput, rules: RuleSet) -> "_Facts":
-        return cls(
-            sha=_sha256(output.text),
-            arguments_key=_canonical(output.arguments),
-            access=rules.files.access(output.tool_name, output.arguments),
-        )
+        key = (output.call_id or output.path, output.part, output.tool_name, output.is_error, len(output.text))
+        known = _FACTS.get(key)
+        if (known is not None and known.files is rules.files and known.text == output.text
+                and _same_json(known.arguments, output.arguments)):
+            return known
+        sha = _sha256(output.text)
+        arguments_key = _canonical(output.arguments)
+        access = rules.files.access(output.tool_name, output.arguments)
+        kind, tokens = _kind_and_tokens(output, sha, arguments_key)
+        facts = cls(output.text, output.arguments, rules.files, sha, arguments_key, _sha256(arguments_key),
+                    access, _mentioned_paths(output.arguments, access), kind, tokens)
+        _FACTS.put(key, facts)
+        return facts
 
 
-def _kind_and_tokens(output: ToolOutput, fact: _Facts) -> tuple[str, int]:
-    key = (fact.sha, output.tool_name, fact.arguments_key)
+def _same_json(a: Any, b: Any) -> bool:
+    """True when ``a`` and ``b`` are the same JSON value down to types, key order and float
+    spelling (``==`` alone takes ``1`` for ``True`` and ``0.0`` for ``-0.0``). False for
+    anything it does not know, which only costs a recomputation."""
+    if a is b:
+        return True
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind is str or kind is int or kind is bool:
+        return a == b
+    if kind is dict:
+        return len(a) == len(b) and all(
+            ka == kb and type(ka) is type(kb) and _same_json(va, vb)
+            for (ka, va), (kb, vb) in zip(a.items(), b.items()))
+    if kind is list:
+        return len(a) == len(b) and all(_same_json(va, vb) for va, vb in zip(a, b))
+    if kind is float:
+        return repr(a) == repr(b)
+    return False
+
+
+def _kind_and_tokens(output: ToolOutput, sha: str, arguments_key: str) -> tuple[str, int]:
+    key = (sha, output.tool_name, arguments_key)
     cached = _KINDS.get(key)
     if cached is None:
         cached = (_detect_kind(output), _count_tokens(output.text))
@@ -186,11 +240,55 @@ def _kind_and_tokens(output: ToolOutput, fact: _Facts) -> tuple[str, int]:
     return cached
 
 
+class _RulesFacts:
+    """Per rule set: its decisions, and for each rule's compressor chain, its part of the memo
+    key and whether a compressor in it reads earlier outputs' texts. Chains are the rules' own
+    tuples, so their identity is a correct key while the rule set lives."""
+
+    _by_rules: LruMemo["_RulesFacts"] = LruMemo(8)
+
+    def __init__(self, rules: RuleSet) -> None:
+        self.rules = rules
+        self._known: dict[int, tuple[tuple[Any, ...], tuple[tuple[str, str], ...], bool]] = {}
+        self._decisions: LruMemo[Decision] = LruMemo(16384)
+
+    def decide(self, output: ToolOutput, kind: str, tokens: int, model: str, mode: str, age: int) -> Decision:
+        """``rules.decide``, which reads of the output only its tool, provider and error flag."""
+        key = (output.tool_name, output.provider, output.is_error, kind, tokens, model, mode, age)
+        decision = self._decisions.get(key)
+        if decision is None:
+            decision = self.rules.decide(output, kind, tokens, model, mode=mode, age=age)
+            self._decisions.put(key, decision)
+        return decision
+
+    @classmethod
+    def cache_for(cls, rules: RuleSet) -> "_RulesFacts":
+        known = cls._by_rules.get(id(rules))
+        if known is None or known.rules is not rules:
+            known = cls(rules)
+            cls._by_rules.put(id(rules), known)
+        return known
+
+    def of(self, steps: tuple[Any, ...]) -> tuple[tuple[tuple[str, str], ...], bool]:
+        known = self._known.get(id(steps))
+        if known is None or known[0] is not steps:
+            key = tuple((step.name, _canonical(dict(step.params))) for step in steps)
+            uses_sent = any(getattr(self.rules.registry.get(step.name), "uses_earlier_texts", False)
+                            for step in steps)
+            known = (steps, key, uses_sent)
+            if len(self._known) > 4096:
+                self._known.clear()
+            self._known[id(steps)] = known
+        return known[1], known[2]
+
+
 def _compress_one(output: ToolOutput, fact: _Facts, decision: Decision, rules: RuleSet,
-                  earlier_outputs: dict[str, str], earlier_reads: dict[str, tuple[str, str]],
+                  rules_facts: _RulesFacts, earlier_outputs: dict[str, str],
+                  earlier_reads: dict[str, tuple[str, str]], earlier_read_shas: dict[str, tuple[str, str]],
                   seen: _SentSoFar) -> tuple[_Result, bool]:
-    uses_sent = any(getattr(rules.registry.get(step.name), "uses_earlier_texts", False) for step in decision.steps)
-    key = _memo_key(output, fact, decision, earlier_outputs, earlier_reads, seen.digest if uses_sent else None)
+    steps_key, uses_sent = rules_facts.of(decision.steps)
+    key = _memo_key(output, fact, steps_key, earlier_outputs, earlier_read_shas,
+                    seen.digest if uses_sent else None)
     cached = _RESULTS.get(key)
     if cached is not None:
         return cached, True
@@ -208,36 +306,34 @@ def _compress_one(output: ToolOutput, fact: _Facts, decision: Decision, rules: R
     return result, False
 
 
-def _memo_key(output: ToolOutput, fact: _Facts, decision: Decision,
-              earlier_outputs: Mapping[str, str], earlier_reads: Mapping[str, tuple[str, str]],
-              sent_digest: str | None) -> str:
+def _memo_key(output: ToolOutput, fact: _Facts, steps_key: tuple[tuple[str, str], ...],
+              earlier_outputs: Mapping[str, str], earlier_read_shas: Mapping[str, tuple[str, str]],
+              sent_digest: str | None) -> tuple[Any, ...]:
     """Everything a compressor may depend on, and nothing more. Earlier outputs matter as "this
-    same text was already sent" and "this file was already read"; only compressors that point
-    into earlier outputs' text (``uses_earlier_texts``) add the digest of everything sent before,
-    which is the same in every request of one conversation, so their work is still done once."""
-    read_facts = []
-    for path in _mentioned_paths(output, fact):
-        earlier = earlier_reads.get(path)
-        if earlier is not None:
-            read_facts.append((path, earlier[0], _sha256(earlier[1])))
-    parts = (
+    same text was already sent" and "this file was already read" (path -> (call id, sha256 of
+    that read's text)); only compressors that point into earlier outputs' text
+    (``uses_earlier_texts``) add the digest of everything sent before, which is the same in
+    every request of one conversation, so their work is still done once. Texts enter as sha256
+    digests, so a key holds no large string."""
+    read_facts = tuple((path,) + earlier_read_shas[path]
+                       for path in fact.mentioned_paths if path in earlier_read_shas)
+    return (
         fact.sha,
-        [(step.name, _canonical(dict(step.params))) for step in decision.steps],
+        steps_key,
         output.tool_name,
-        fact.arguments_key,
+        fact.arguments_sha,
         output.is_error,
         earlier_outputs.get(fact.sha),
         read_facts,
         sent_digest,
     )
-    return _sha256(json.dumps(parts, ensure_ascii=False, default=str))
 
 
-def _mentioned_paths(output: ToolOutput, fact: _Facts) -> list[str]:
-    paths = {fact.access[1]} if fact.access else set()
-    if isinstance(output.arguments, Mapping):
-        paths.update(v for v in output.arguments.values() if isinstance(v, str) and len(v) < 4096)
-    return sorted(paths)
+def _mentioned_paths(arguments: Any, access: tuple[str, str] | None) -> tuple[str, ...]:
+    paths = {access[1]} if access else set()
+    if isinstance(arguments, Mapping):
+        paths.update(v for v in arguments.values() if isinstance(v, str) and len(v) < 4096)
+    return tuple(sorted(paths))
 
 
 def _run_steps(text: str, decision: Decision, rules: RuleSet, ctx: Context) -> _Result:
@@ -265,7 +361,7 @@ def _run_steps(text: str, decision: Decision, rules: RuleSet, ctx: Context) -> _
     tokens_before, tokens_after = _count_tokens(text), _count_tokens(current)
     if tokens_after >= tokens_before:
         return _Result(text, 0, (), False, "not smaller")
-    return _Result(current, tokens_after, tuple(originals), lossy, "")
+    return _Result(current, tokens_after, tuple(originals), lossy, "", _sha256(current))
 
 
 def _keep_originals(store: dict[str, str], original: str, result: _Result) -> None:
@@ -407,3 +503,5 @@ def clear_memo() -> None:
     """Forget all memoised work (tests; a rules reload does not need it: rules are in the key)."""
     _RESULTS.clear()
     _KINDS.clear()
+    _FACTS.clear()
+    _RulesFacts._by_rules.clear()

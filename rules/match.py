@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -122,7 +123,16 @@ class FileTools:
 def _cat_path(arguments: Any) -> str | None:
     """The file of a plain ``cat FILE`` / ``cat -n FILE`` shell command, else None."""
     command = arguments.get("command") if isinstance(arguments, Mapping) else arguments
-    if not isinstance(command, str) or any(c in command for c in "|;&><`$\n"):
+    if not isinstance(command, str):
+        return None
+    return _cat_path_of(command)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cat_path_of(command: str) -> str | None:
+    """Shell words are a pure function of the command; agents resend the same commands with
+    every request of a conversation, so each is split once."""
+    if any(c in command for c in "|;&><`$\n"):
         return None
     try:
         words = shlex.split(command)

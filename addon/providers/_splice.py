@@ -13,6 +13,7 @@ import re
 from json.decoder import scanstring
 from typing import Any, Mapping, Union
 
+from addon.memo import LruMemo
 from addon.tool_output import JsonPath
 
 __all__ = ["SpliceError", "splice", "string_spans"]
@@ -20,6 +21,9 @@ __all__ = ["SpliceError", "splice", "string_spans"]
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
 _LEAF = object()  # trie key marking "the path ends here"
+_TOKENS: LruMemo[str] = LruMemo(4096, max_weight=32_000_000, weigh=lambda token: 2 * len(token))
+"""New text -> its JSON token. A conversation's compressed outputs are the same objects in
+every request (the pipeline memoises them), so each is encoded once and its hash is known."""
 
 Span = tuple[int, int, str]
 """(start, end, new token): raw[start:end] is the old string token, quotes included."""
@@ -116,6 +120,14 @@ def _replace_string(raw: str, idx: int, new: str, path: JsonPath, spans: list[Sp
 
 
 def _encode(text: str) -> str:
+    token = _TOKENS.get(text)
+    if token is None:
+        token = _encode_uncached(text)
+        _TOKENS.put(text, token)
+    return token
+
+
+def _encode_uncached(text: str) -> str:
     token = json.dumps(text, ensure_ascii=False)
     if not token.isascii():
         try:
