@@ -27,7 +27,6 @@ class RequestBody:
     model: str = ""
     session_id: str = ""
     project: str | None = None
-    streaming: bool = False
     tokens_before: int | None = None
     tokens_after: int | None = None
     rewritten: int = 0
@@ -48,7 +47,9 @@ def process_request_body(raw: bytes | str, wire: Any, rules: Any, mode: str) -> 
         return result
     try:
         _describe(result, doc, wire)
-        if mode != "off":
+        if mode == "off":
+            result.outputs = wire.extract(doc)
+        else:
             _compress(result, text, doc, wire, rules, mode)
     except Exception as exc:  # never worse than no proxy: forward the original bytes
         logger.warning("could not process a %s request body", getattr(wire, "name", "?"), exc_info=True)
@@ -60,7 +61,6 @@ def process_request_body(raw: bytes | str, wire: Any, rules: Any, mode: str) -> 
 def _describe(result: RequestBody, doc: dict, wire: Any) -> None:
     from addon.tokens import count_tokens
 
-    result.outputs = wire.extract(doc)
     result.model = wire.model(doc) or ""
     result.session_id = wire.session_hint(doc) or fallback_session_id(doc)
     result.project = wire.working_directory(doc)
@@ -72,6 +72,7 @@ def _compress(result: RequestBody, text: str, doc: dict, wire: Any, rules: Any, 
     from addon.pipeline import compress_body
 
     outcome = compress_body(text, doc, wire, rules, mode)
+    result.outputs = [report.output for report in outcome.outputs]
     result.originals = dict(outcome.originals)
     if outcome.text is text or outcome.text == text:
         return
