@@ -27,10 +27,11 @@ logger = logging.getLogger(__name__)
 ENCODING_NAME = "o200k_base"
 ESTIMATE_NAME = "estimate:utf8-bytes/3.7"
 
-# Encoding a short text is cheaper than hashing it and managing the cache: only long texts,
-# which dominate the cost, are memoised.
-_MEMO_MIN_CHARS = 512
-_MEMO_MAX_ENTRIES = 8192
+# Encoding even a few hundred characters costs tens of microseconds, hashing them one: all but
+# the tiniest texts are memoised. A long conversation resends thousands of turns and outputs,
+# each counted per request; the entries are small (a 16-byte digest and an int).
+_MEMO_MIN_CHARS = 64
+_MEMO_MAX_ENTRIES = 65536
 
 _lock = threading.Lock()
 _encoding: Any = None
