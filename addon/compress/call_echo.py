@@ -18,15 +18,10 @@ import re
 from typing import Any, Mapping
 
 from ._base import Compressed, Context, unchanged
+from ._line_runs import RUN_PATTERN, describe_run, renumber, run_length, split_prefix
 from .markers import marker, parse_marker
-from .seen_lines import DEFAULT_WIDTH, _prefix, _split_prefix
 
-_SEPARATORS = {"→": "arrow", "\t": "tab"}
-_SEPARATOR_BY_NAME = {name: sep for sep, name in _SEPARATORS.items()}
-_DETAIL = re.compile(
-    r"([0-9]+) lines(?: numbered ([0-9]+)-([0-9]+) (arrow|tab)(?: w([0-9]+))?)?,"
-    r" as lines ([0-9]+)-([0-9]+) of argument ([A-Za-z0-9_.\-]+)"
-)
+_DETAIL = re.compile(rf"{RUN_PATTERN}, as lines ([0-9]+)-([0-9]+) of argument ([A-Za-z0-9_.\-]+)")
 _ARGUMENT_NAME = re.compile(r"[A-Za-z0-9_.\-]+")
 MIN_ARGUMENT_CHARS = 200
 """Arguments shorter than this cannot hold a run worth a marker."""
@@ -41,30 +36,8 @@ def _arguments(ctx: Context) -> list[tuple[str, list[str]]]:
             and isinstance(value, str) and len(value) >= MIN_ARGUMENT_CHARS]
 
 
-def _run_length(prefixes: list, keys: list[str], start: int, source: list[str], at: int) -> int:
-    first = prefixes[start]
-    length = 0
-    while start + length < len(keys) and at + length < len(source):
-        here = prefixes[start + length]
-        if (here is None) != (first is None):
-            break
-        if here is not None and here != (first[0] + length, first[1], first[2]):
-            break
-        if keys[start + length] != source[at + length]:
-            break
-        length += 1
-    return length
-
-
-def _render(length: int, numbering: tuple[int, int, str] | None, name: str, at: int) -> str:
-    detail = f"{length} lines"
-    if numbering is not None:
-        number, width, separator = numbering
-        detail += f" numbered {number}-{number + length - 1} {_SEPARATORS[separator]}"
-        if width != DEFAULT_WIDTH:
-            detail += f" w{width}"
-    detail += f", as lines {at + 1}-{at + length} of argument {name}"
-    return marker("call_echo", detail)
+def _render(length: int, numbering, name: str, at: int) -> str:
+    return marker("call_echo", f"{describe_run(length, numbering)}, as lines {at + 1}-{at + length} of argument {name}")
 
 
 def compress(text: str, params: Mapping[str, Any], ctx: Context) -> Compressed:
@@ -73,7 +46,7 @@ def compress(text: str, params: Mapping[str, Any], ctx: Context) -> Compressed:
     if not arguments or text.count("\n") + 1 < min_lines:
         return unchanged(text)
     lines = text.split("\n")
-    split = [_split_prefix(line) for line in lines]
+    split = [split_prefix(line) for line in lines]
     prefixes = [prefix for prefix, _ in split]
     keys = [key for _, key in split]
     places: dict[str, list[tuple[str, list[str], int]]] = {}
@@ -88,7 +61,7 @@ def compress(text: str, params: Mapping[str, Any], ctx: Context) -> Compressed:
     while i < len(lines):
         best: tuple[int, str, int] | None = None
         for name, source, at in places.get(keys[i], ())[:8]:
-            length = _run_length(prefixes, keys, i, source, at)
+            length = run_length(prefixes, keys, i, source, at)
             if best is None or length > best[0]:
                 best = (length, name, at)
         if best is not None and best[0] >= min_lines:
@@ -121,20 +94,12 @@ def expand(text: str, arguments: Any) -> str:
         if detail is None:
             out.append(line)
             continue
-        length, first, last, at, end = int(detail[1]), detail[2], detail[3], int(detail[6]), int(detail[7])
+        at, end = int(detail[6]), int(detail[7])
         source = arguments.get(detail[8]) if isinstance(arguments, Mapping) else None
-        if not isinstance(source, str) or end - at + 1 != length or at < 1:
+        if not isinstance(source, str) or at < 1 or end < at:
             raise ValueError(f"reference to lines {at}-{end} of a missing argument {detail[8]}")
         source_lines = source.split("\n")
         if end > len(source_lines):
             raise ValueError(f"argument {detail[8]} has fewer than {end} lines")
-        run = source_lines[at - 1 : end]
-        if first is None:
-            out.extend(run)
-            continue
-        if int(last) - int(first) + 1 != length:
-            raise ValueError(f"numbered {first}-{last} does not hold {length} lines")
-        width = int(detail[5]) if detail[5] else DEFAULT_WIDTH
-        separator = _SEPARATOR_BY_NAME[detail[4]]
-        out.extend(_prefix(int(first) + k, width, separator) + key for k, key in enumerate(run))
+        out.extend(renumber(source_lines[at - 1 : end], detail.groups()[:5]))
     return "\n".join(out)

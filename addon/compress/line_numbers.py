@@ -18,36 +18,10 @@ import re
 from typing import Any, Mapping
 
 from ._base import Compressed, Context, lossless_or_unchanged, unchanged
+from ._line_runs import NUMBERING_PATTERN, describe_numbering, number_lines, prefix, split_prefix
 from .markers import marker, parse_marker
 
-_SEPARATORS = {"→": "arrow", "\t": "tab"}
-_SEPARATOR_BY_NAME = {name: sep for sep, name in _SEPARATORS.items()}
-_NUMBERED = re.compile(r"( *)([0-9]+)([→\t])")
-_DETAIL = re.compile(r"numbered ([0-9]+)-([0-9]+) (arrow|tab)(?: w([0-9]+))?")
-DEFAULT_WIDTH = 6
-
-
-def _prefix(number: int, width: int, separator: str) -> str:
-    return f"{number:>{width}}{separator}"
-
-
-def _start_of_block(line: str) -> tuple[int, int, str] | None:
-    """(first number, width, separator) if ``line`` can open a numbered run."""
-    match = _NUMBERED.match(line)
-    if not match or (match[2].startswith("0") and match[2] != "0"):
-        return None
-    width = len(match[1]) + len(match[2]) if match[1] else 0
-    number = int(match[2])
-    if _prefix(number, width, match[3]) != match.group(0):
-        return None
-    return number, width, match[3]
-
-
-def _block_marker(first: int, last: int, width: int, separator: str) -> str:
-    detail = f"numbered {first}-{last} {_SEPARATORS[separator]}"
-    if width != DEFAULT_WIDTH:
-        detail += f" w{width}"
-    return marker("lines", detail)
+_DETAIL = re.compile(NUMBERING_PATTERN)
 
 
 def compress(text: str, params: Mapping[str, Any], ctx: Context) -> Compressed:
@@ -58,20 +32,20 @@ def compress(text: str, params: Mapping[str, Any], ctx: Context) -> Compressed:
     out: list[str] = []
     i = 0
     while i < len(lines):
-        start = _start_of_block(lines[i])
+        start = split_prefix(lines[i])[0]
         if start is None:
             out.append(lines[i])
             i += 1
             continue
         first, width, separator = start
         j = i
-        while j < len(lines) and lines[j].startswith(_prefix(first + j - i, width, separator)):
+        while j < len(lines) and lines[j].startswith(prefix(first + j - i, width, separator)):
             j += 1
         if j - i < min_lines:
             out.extend(lines[i:j])
         else:
-            out.append(_block_marker(first, first + j - i - 1, width, separator))
-            out.extend(line[len(_prefix(first + k, width, separator)):] for k, line in enumerate(lines[i:j]))
+            out.append(marker("lines", describe_numbering(first, first + j - i - 1, width, separator)))
+            out.extend(line[len(prefix(first + k, width, separator)):] for k, line in enumerate(lines[i:j]))
         i = j
     return lossless_or_unchanged(text, "\n".join(out), restore)
 
@@ -88,11 +62,9 @@ def restore(text: str) -> str:
             i += 1
             continue
         first, last = int(detail[1]), int(detail[2])
-        separator = _SEPARATOR_BY_NAME[detail[3]]
-        width = int(detail[4]) if detail[4] else DEFAULT_WIDTH
         body = lines[i + 1 : i + 2 + last - first]
         if len(body) != last - first + 1:
             raise ValueError(f"numbered block {first}-{last} is cut short")
-        out.extend(_prefix(first + k, width, separator) + line for k, line in enumerate(body))
+        out.extend(number_lines(body, detail.groups()))
         i += 1 + len(body)
     return "\n".join(out)

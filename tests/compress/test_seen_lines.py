@@ -25,7 +25,7 @@ def test_a_region_viewed_again_with_shifted_numbers_points_back_and_expands():
     result = run("seen_lines", again, None, _ctx(earlier))
     found = [parse_marker(line) for line in result.text.split("\n") if line.startswith("[headroom: seen")]
     assert len(found) == 1
-    assert found[0].detail == "seen 20 lines numbered 111-130 tab, as lines 11-30 in the output of call step-3"
+    assert found[0].detail == "20 lines numbered 111-130 tab, as lines 11-30 in the output of call step-3"
     assert result.text.split("\n")[0] == "   110\t    # a line added by an edit"
     assert expand(result.text, earlier) == again
     assert result.originals == (again,)
