@@ -11,7 +11,7 @@ not the text). All three describe numbering the same way, ``numbered F-L arrow|t
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 _PREFIX = re.compile(r"( *)([0-9]+)([→\t])")
 _SEPARATORS = {"→": "arrow", "\t": "tab"}
@@ -89,3 +89,53 @@ def renumber(run: Sequence[str], groups: Sequence[str | None]) -> list[str]:
     if int(groups[0]) != len(run):
         raise ValueError(f"a run of {groups[0]} lines names {len(run)}")
     return list(run) if groups[1] is None else number_lines(run, groups[1:])
+
+
+Place = tuple[str, Sequence[str], int]
+"""Where a line stands elsewhere: (the source's name, the source's lines, the line's index)."""
+
+
+def replace_runs(
+    text: str,
+    places_of: Callable[[str], Iterable[Place]],
+    worth_it: Callable[[Sequence[str]], bool],
+    render: Callable[[str, str, int, int], str],
+) -> str | None:
+    """``text`` with each longest run of lines found elsewhere replaced by ``render(run
+    description, source name, first line, length)``, or None when no run was worth it.
+
+    Lines compare without their number prefixes; ``places_of(line)`` offers where a line stands,
+    ``worth_it(run)`` decides whether a run earns a marker.
+    """
+    lines = text.split("\n")
+    split = [split_prefix(line) for line in lines]
+    prefixes = [numbering for numbering, _ in split]
+    keys = [key for _, key in split]
+    out: list[str] = []
+    replaced = False
+    i = 0
+    while i < len(lines):
+        best: tuple[int, str, int] | None = None  # (length, source name, first line in the source)
+        for name, source, at in places_of(keys[i]):
+            length = run_length(prefixes, keys, i, source, at)
+            if best is None or length > best[0]:
+                best = (length, name, at)
+        if best is not None and worth_it(keys[i : i + best[0]]):
+            length, name, at = best
+            out.append(render(describe_run(length, prefixes[i]), name, at, length))
+            replaced = True
+            i += length
+            continue
+        out.append(lines[i])
+        i += 1
+    return "\n".join(out) if replaced else None
+
+
+def restores_exactly(text: str, candidate: str | None, expand: Callable[[str], str]) -> bool:
+    """Whether ``candidate`` is shorter than ``text`` and expands back to it exactly."""
+    if candidate is None or len(candidate) >= len(text):
+        return False
+    try:
+        return expand(candidate) == text
+    except ValueError:
+        return False

@@ -18,7 +18,7 @@ import re
 from typing import Any, Mapping
 
 from ._base import Compressed, Context, unchanged
-from ._line_runs import RUN_PATTERN, describe_run, renumber, run_length, split_prefix
+from ._line_runs import RUN_PATTERN, Place, renumber, replace_runs, restores_exactly
 from .markers import marker, parse_marker
 
 _DETAIL = re.compile(rf"{RUN_PATTERN}, as lines ([0-9]+)-([0-9]+) of argument ([A-Za-z0-9_.\-]+)")
@@ -36,8 +36,8 @@ def _arguments(ctx: Context) -> list[tuple[str, list[str]]]:
             and isinstance(value, str) and len(value) >= MIN_ARGUMENT_CHARS]
 
 
-def _render(length: int, numbering, name: str, at: int) -> str:
-    return marker("call_echo", f"{describe_run(length, numbering)}, as lines {at + 1}-{at + length} of argument {name}")
+def _render(run: str, name: str, at: int, length: int) -> str:
+    return marker("call_echo", f"{run}, as lines {at + 1}-{at + length} of argument {name}")
 
 
 def compress(text: str, params: Mapping[str, Any], ctx: Context) -> Compressed:
@@ -45,42 +45,13 @@ def compress(text: str, params: Mapping[str, Any], ctx: Context) -> Compressed:
     arguments = _arguments(ctx)
     if not arguments or text.count("\n") + 1 < min_lines:
         return unchanged(text)
-    lines = text.split("\n")
-    split = [split_prefix(line) for line in lines]
-    prefixes = [prefix for prefix, _ in split]
-    keys = [key for _, key in split]
-    places: dict[str, list[tuple[str, list[str], int]]] = {}
+    places: dict[str, list[Place]] = {}
     for name, source in arguments:
         for position, line in enumerate(source):
             if line.strip():
                 places.setdefault(line, []).append((name, source, position))
-
-    out: list[str] = []
-    replaced = 0
-    i = 0
-    while i < len(lines):
-        best: tuple[int, str, int] | None = None
-        for name, source, at in places.get(keys[i], ())[:8]:
-            length = run_length(prefixes, keys, i, source, at)
-            if best is None or length > best[0]:
-                best = (length, name, at)
-        if best is not None and best[0] >= min_lines:
-            length, name, at = best
-            out.append(_render(length, prefixes[i], name, at))
-            replaced += length
-            i += length
-            continue
-        out.append(lines[i])
-        i += 1
-    if not replaced:
-        return unchanged(text)
-    candidate = "\n".join(out)
-    if len(candidate) >= len(text):
-        return unchanged(text)
-    try:
-        if expand(candidate, ctx.arguments) != text:
-            return unchanged(text)
-    except ValueError:
+    candidate = replace_runs(text, lambda key: places.get(key, ())[:8], lambda run: len(run) >= min_lines, _render)
+    if not restores_exactly(text, candidate, lambda shorter: expand(shorter, ctx.arguments)):
         return unchanged(text)
     return Compressed(candidate)
 

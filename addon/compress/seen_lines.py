@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from ._base import Compressed, Context, unchanged
-from ._line_runs import RUN_PATTERN, describe_run, renumber, run_length, split_prefix
+from ._line_runs import RUN_PATTERN, Place, renumber, replace_runs, restores_exactly, split_prefix
 from .markers import marker, parse_marker
 
 _DETAIL = re.compile(rf"{RUN_PATTERN}, as lines ([0-9]+)-([0-9]+) in the output of call (\S+)")
@@ -46,8 +46,8 @@ def _earlier_index(text: str) -> tuple[tuple[str, ...], dict[str, tuple[int, ...
     return keys, {key: tuple(found[-MAX_CANDIDATES:]) for key, found in places.items()}
 
 
-def _render(length: int, numbering, call_id: str, at: int) -> str:
-    return marker("seen", f"{describe_run(length, numbering)}, as lines {at + 1}-{at + length} in the output of call {call_id}")
+def _render(run: str, call_id: str, at: int, length: int) -> str:
+    return marker("seen", f"{run}, as lines {at + 1}-{at + length} in the output of call {call_id}")
 
 
 def compress(text: str, params: Mapping[str, Any], ctx: Context) -> Compressed:
@@ -57,40 +57,16 @@ def compress(text: str, params: Mapping[str, Any], ctx: Context) -> Compressed:
                if call_id != ctx.call_id and _CALL_ID.fullmatch(call_id or "")]
     if not earlier or text.count("\n") + 1 < min_lines:
         return unchanged(text)
-    lines = text.split("\n")
-    split = [split_prefix(line) for line in lines]
-    prefixes = [prefix for prefix, _ in split]
-    keys = [key for _, key in split]
     indexes = [(call_id, *_earlier_index(sent)) for call_id, sent in reversed(earlier)]  # latest first
 
-    out: list[str] = []
-    replaced = 0
-    i = 0
-    while i < len(lines):
-        best: tuple[int, str, int] | None = None  # (length, call id, position in the earlier output)
-        if len(keys[i].strip()) >= SIGNIFICANT_CHARS:
+    def places_of(key: str) -> Iterator[Place]:
+        if len(key.strip()) >= SIGNIFICANT_CHARS:
             for call_id, earlier_keys, places in indexes:
-                for at in places.get(keys[i], ()):
-                    length = run_length(prefixes, keys, i, earlier_keys, at)
-                    if best is None or length > best[0]:
-                        best = (length, call_id, at)
-        if best is not None and _worth_it(keys[i : i + best[0]], min_lines, min_chars):
-            length, call_id, at = best
-            out.append(_render(length, prefixes[i], call_id, at))
-            replaced += length
-            i += length
-            continue
-        out.append(lines[i])
-        i += 1
-    if not replaced:
-        return unchanged(text)
-    candidate = "\n".join(out)
-    if len(candidate) >= len(text):
-        return unchanged(text)
-    try:
-        if expand(candidate, ctx.earlier_texts) != text:
-            return unchanged(text)
-    except ValueError:
+                for at in places.get(key, ()):
+                    yield call_id, earlier_keys, at
+
+    candidate = replace_runs(text, places_of, lambda run: _worth_it(run, min_lines, min_chars), _render)
+    if not restores_exactly(text, candidate, lambda shorter: expand(shorter, ctx.earlier_texts)):
         return unchanged(text)
     return Compressed(candidate, (text,))
 
