@@ -17,6 +17,7 @@ from mitmproxy import ctx, exceptions, http, tls
 from addon import providers
 from addon.flow_state import FlowState
 from addon.hosts import DEFAULT_PROVIDER_HOSTS, HostMatcher
+from addon.memo import LruMemo
 from addon.options import DECLARATIONS, Settings, parse_settings
 from addon.request_body import RequestBody, process_request_body
 from addon.stream_tap import StreamTap
@@ -34,6 +35,9 @@ class HeadroomAddon:
         self._host_matcher = HostMatcher(DEFAULT_PROVIDER_HOSTS)
         self._hosts_from = None  # the RuleSet the matcher was built from
         self._flows: dict[str, FlowState] = {}
+        # Tool calls already handed to the log. A conversation resends all of them in every
+        # request: queueing only the new ones keeps a slow database from piling up copies.
+        self._logged_calls: LruMemo[bool] = LruMemo(200_000)
         # One worker: rewrites run one at a time off the event loop and share memo caches safely.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="headroom-rewrite")
 
@@ -188,9 +192,19 @@ class HeadroomAddon:
         if self._flow_log is None:
             return
         try:
-            self._flow_log.record(state.to_entry())
+            entry = state.to_entry()
+            entry.tool_calls = [call for call in entry.tool_calls if self._first_time(call)]
+            self._flow_log.record(entry)
         except Exception:  # logging must never break traffic
             logger.warning("could not queue a flow for the log", exc_info=True)
+
+    def _first_time(self, call) -> bool:
+        # the log's own dedupe key is a sha256 of the output; an in-process hash is enough here
+        key = (call.session_id, call.call_id or call.position, call.tool, len(call.output), hash(call.output))
+        if self._logged_calls.get(key) is not None:
+            return False
+        self._logged_calls.put(key, True)
+        return True
 
 
 def _load_rules(path: str | None):

@@ -174,3 +174,25 @@ def test_a_host_added_to_the_rules_file_is_intercepted_without_a_restart(tmp_pat
             time.sleep(0.2)
         assert not hello.ignore_connection
     addon.done()
+
+
+async def test_a_resent_conversation_queues_only_its_new_tool_calls(addon_in_context, monkeypatch):
+    addon, _, db = addon_in_context
+    queued = []
+    original_record = addon._flow_log.record
+    monkeypatch.setattr(addon._flow_log, "record", lambda entry: (queued.append(entry), original_record(entry)))
+    first = _anthropic_body()
+    second = _anthropic_body()
+    second["messages"] += [
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_2", "name": "Bash", "input": {"command": "make test"}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_2", "content": ANSI_RESULT + "all passed\n"}]},
+    ]
+    for body in (first, second):
+        flow = _flow("api.anthropic.com", "/v1/messages", json.dumps(body).encode())
+        await addon.request(flow)
+        flow.response = tutils.tresp(content=b"{}")
+        addon.response(flow)
+    addon.done()
+    assert [[call.call_id for call in entry.tool_calls] for entry in queued] == [["toolu_1"], ["toolu_2"]]
+    assert _rows(db, "select call_id from tool_calls order by call_id") == [("toolu_1",), ("toolu_2",)]
+    assert _rows(db, "select tool_outputs from flows order by id") == [(1,), (2,)]
