@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 
+from .markers import parse_marker
+
 _PREFIX = re.compile(r"( *)([0-9]+)([→\t])")
 _SEPARATORS = {"→": "arrow", "\t": "tab"}
 _SEPARATOR_BY_NAME = {name: sep for sep, name in _SEPARATORS.items()}
@@ -139,3 +141,29 @@ def restores_exactly(text: str, candidate: str | None, expand: Callable[[str], s
         return expand(candidate) == text
     except ValueError:
         return False
+
+
+def expand_runs(text: str, kind: str, detail: re.Pattern[str],
+                lines_of: Callable[[str], Sequence[str] | None]) -> str:
+    """``text`` with each ``kind`` marker replaced by the run it stands for.
+
+    ``detail`` matches the marker's detail: ``RUN_PATTERN``'s five groups, then the run's first
+    and last line in its source and the source's name, which ``lines_of`` turns into the source's
+    lines (None when it is not there). ValueError when a marker does not fit its source.
+    """
+    opener = f"[headroom: {kind} "
+    out: list[str] = []
+    for line in text.split("\n"):
+        found = parse_marker(line) if line.startswith(opener) else None
+        match = detail.fullmatch(found.detail) if found and found.kind == kind else None
+        if match is None:
+            out.append(line)
+            continue
+        at, end, name = int(match[6]), int(match[7]), match[8]
+        source = lines_of(name)
+        if source is None or at < 1 or end < at:
+            raise ValueError(f"{kind}: reference to lines {at}-{end} of {name!r}, which is not there")
+        if end > len(source):
+            raise ValueError(f"{kind}: {name!r} has fewer than {end} lines")
+        out.extend(renumber(source[at - 1 : end], match.groups()[:5]))
+    return "\n".join(out)

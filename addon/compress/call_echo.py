@@ -18,8 +18,8 @@ import re
 from typing import Any, Mapping
 
 from ._base import Compressed, Context, unchanged
-from ._line_runs import RUN_PATTERN, Place, renumber, replace_runs, restores_exactly
-from .markers import marker, parse_marker
+from ._line_runs import RUN_PATTERN, Place, expand_runs, replace_runs, restores_exactly
+from .markers import marker
 
 _DETAIL = re.compile(rf"{RUN_PATTERN}, as lines ([0-9]+)-([0-9]+) of argument ([A-Za-z0-9_.\-]+)")
 _ARGUMENT_NAME = re.compile(r"[A-Za-z0-9_.\-]+")
@@ -58,19 +58,9 @@ def compress(text: str, params: Mapping[str, Any], ctx: Context) -> Compressed:
 
 def expand(text: str, arguments: Any) -> str:
     """The output before ``compress``, given the same call arguments."""
-    out: list[str] = []
-    for line in text.split("\n"):
-        found = parse_marker(line) if line.startswith("[headroom: call_echo ") else None
-        detail = _DETAIL.fullmatch(found.detail) if found and found.kind == "call_echo" else None
-        if detail is None:
-            out.append(line)
-            continue
-        at, end = int(detail[6]), int(detail[7])
-        source = arguments.get(detail[8]) if isinstance(arguments, Mapping) else None
-        if not isinstance(source, str) or at < 1 or end < at:
-            raise ValueError(f"reference to lines {at}-{end} of a missing argument {detail[8]}")
-        source_lines = source.split("\n")
-        if end > len(source_lines):
-            raise ValueError(f"argument {detail[8]} has fewer than {end} lines")
-        out.extend(renumber(source_lines[at - 1 : end], detail.groups()[:5]))
-    return "\n".join(out)
+
+    def lines_of(name: str) -> list[str] | None:
+        source = arguments.get(name) if isinstance(arguments, Mapping) else None
+        return source.split("\n") if isinstance(source, str) else None
+
+    return expand_runs(text, "call_echo", _DETAIL, lines_of)

@@ -23,8 +23,8 @@ from functools import lru_cache
 from typing import Any, Iterator, Mapping
 
 from ._base import Compressed, Context, unchanged
-from ._line_runs import RUN_PATTERN, Place, renumber, replace_runs, restores_exactly, split_prefix
-from .markers import marker, parse_marker
+from ._line_runs import RUN_PATTERN, Place, expand_runs, replace_runs, restores_exactly, split_prefix
+from .markers import marker
 
 _DETAIL = re.compile(rf"{RUN_PATTERN}, as lines ([0-9]+)-([0-9]+) in the output of call (\S+)")
 _CALL_ID = re.compile(r"[^\s\[\]#]+")
@@ -78,20 +78,9 @@ def _worth_it(run: list[str], min_lines: int, min_chars: int) -> bool:
 
 def expand(text: str, earlier_texts: Mapping[str, str]) -> str:
     """The output before ``compress``, given the same earlier outputs as sent."""
-    out: list[str] = []
-    for line in text.split("\n"):
-        found = parse_marker(line) if line.startswith("[headroom: seen ") else None
-        detail = _DETAIL.fullmatch(found.detail) if found and found.kind == "seen" else None
-        if detail is None:
-            out.append(line)
-            continue
-        at, end = int(detail[6]), int(detail[7])
-        earlier = earlier_texts.get(detail[8])
-        if earlier is None or at < 1 or end < at:
-            raise ValueError(f"reference to lines {at}-{end} of an output not available: {detail[8]}")
-        earlier_keys = _earlier_index(earlier)[0]
-        if end > len(earlier_keys):
-            raise ValueError(f"call {detail[8]}'s output has fewer than {end} lines")
-        out.extend(renumber(earlier_keys[at - 1 : end], detail.groups()[:5]))
-    return "\n".join(out)
 
+    def lines_of(call_id: str) -> tuple[str, ...] | None:
+        earlier = earlier_texts.get(call_id)
+        return None if earlier is None else _earlier_index(earlier)[0]
+
+    return expand_runs(text, "seen", _DETAIL, lines_of)
