@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 
 from addon.compress import REGISTRY, Context, detect_kind, run
 from addon.compress.markers import MARKER_RE, parse_marker, ref_of
