@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from addon.compress._base import Compressed, Context
+from addon.compress._base import Compressed, Context, not_longer
 from addon.memo import LruMemo
 from addon.tool_output import JsonPath, ToolOutput
 from rules import Decision, RuleSet
@@ -352,7 +352,7 @@ def _run_steps(text: str, decision: Decision, rules: RuleSet, ctx: Context) -> _
         except Exception as exc:  # never worse than passthrough
             _report_failure(step.name, exc)
             return _Result(text, 0, (), False, f"{step.name} failed: {type(exc).__name__}")
-        if answer.text != current and len(answer.text) <= len(current):
+        if answer.text != current and not_longer(answer.text, current):
             current = answer.text
             originals.extend(o for o in answer.originals if isinstance(o, str))
             lossy = lossy or not spec.lossless

@@ -158,7 +158,9 @@ def mini_swe_requests(path: str | Path) -> Iterator[dict[str, Any]]:
 
     An assistant reply with exactly one ```bash block (the only kind mini-swe-agent executes)
     gets one ``bash`` tool call, id ``call_<index of the reply>``, arguments
-    ``{"command": <the block>}``; the user message after it (``<returncode>N</returncode>
+    ``{"command": <the block>}``, and keeps its THOUGHT text as content without the block: an
+    agent with tool calls sends its command once, not in its text as well. The user message
+    after it (``<returncode>N</returncode>
     <output>..</output>``, a timeout notice, or the final submission) becomes the ``tool``
     message answering it. Replies with no or several blocks were rejected by the agent with a
     format error: they stay plain assistant messages and the error stays a user message.
@@ -173,16 +175,17 @@ def mini_swe_requests(path: str | Path) -> Iterator[dict[str, Any]]:
             content = json.dumps(content) if content is not None else ""
         if role == "assistant":
             yield {"model": model, "messages": list(messages), "tools": [BASH_TOOL]}
-            commands = _BASH_BLOCK.findall(content)
-            if len(commands) == 1:
+            blocks = list(_BASH_BLOCK.finditer(content))
+            if len(blocks) == 1:
                 pending_call = f"call_{index}"
+                block = blocks[0]
                 messages.append({
                     "role": "assistant",
-                    "content": content,
+                    "content": (content[:block.start()] + content[block.end():]).strip(),
                     "tool_calls": [{
                         "id": pending_call,
                         "type": "function",
-                        "function": {"name": "bash", "arguments": json.dumps({"command": commands[0]})},
+                        "function": {"name": "bash", "arguments": json.dumps({"command": block[1]})},
                     }],
                 })
             else:

@@ -2,8 +2,9 @@
 
 ``REGISTRY`` maps each compressor's public name to its spec (function, parameters with types and
 defaults, lossless flag, help, and for lossless ones the function that restores the input).
-``run`` is how the proxy calls one: defaults filled in, the result never longer than the input,
-and an unexpected failure logged and answered with the input untouched.
+``run`` is how the proxy calls one: defaults filled in, the result never longer than the input
+(``not_longer``: no more characters, or fewer tokens), and an unexpected failure logged and
+answered with the input untouched.
 """
 
 from __future__ import annotations
@@ -11,14 +12,15 @@ from __future__ import annotations
 import logging
 from typing import Any, Mapping
 
-from . import ansi, call_echo, dedupe, diff, json_sample, json_table, line_numbers, listing, log, long_lines, reread, search, seen_lines
-from ._base import Compressed, CompressorSpec, Context, ParamSpec
+from . import (ansi, call_echo, dedupe, diff, exit_status, json_sample, json_table, line_numbers, listing, log,
+               long_lines, reread, search, seen_lines)
+from ._base import Compressed, CompressorSpec, Context, ParamSpec, not_longer
 from .kinds import KINDS, detect_kind
 from .markers import MARKER_RE, marker, parse_marker, ref_of
 
 __all__ = [
     "REGISTRY", "Compressed", "CompressorSpec", "Context", "ParamSpec", "KINDS", "MARKER_RE",
-    "detect_kind", "marker", "parse_marker", "ref_of", "run", "resolve_params", "UnknownCompressor",
+    "detect_kind", "marker", "not_longer", "parse_marker", "ref_of", "run", "resolve_params", "UnknownCompressor",
 ]
 
 logger = logging.getLogger(__name__)
@@ -48,6 +50,8 @@ REGISTRY: dict[str, CompressorSpec] = {
               max_per_file=ParamSpec(int, 0, "Keep at most this many matches per file (0 = all; >0 is lossy).")),
         _spec("listing", listing, True,
               "ls -R output: each directory header after the first names only its subdirectory, indented by depth."),
+        _spec("exit_status", exit_status, True,
+              "mini-swe-agent's `<returncode>N</returncode><output>` framing as one `[headroom: exit N]` line; run it last."),
         _spec("json_table", json_table, True,
               "Re-render a JSON array of records (top level or one level down) as a header and rows; same JSON value.",
               min_rows=ParamSpec(int, 3, "Fewest records worth a table.")),
@@ -116,6 +120,6 @@ def run(name: str, text: str, params: Mapping[str, Any] | None = None, ctx: Cont
         logger.warning("compressor %s failed on a %d-character output; leaving it unchanged", name, len(text),
                        exc_info=True)
         return Compressed(text)
-    if len(result.text) > len(text):
+    if not not_longer(result.text, text):
         return Compressed(text)
     return result

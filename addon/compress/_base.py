@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from ..tokens import count_tokens
+
 
 @dataclass(frozen=True)
 class Context:
@@ -64,6 +66,12 @@ class CompressorSpec:
     """For a lossless compressor: turns its output back into the exact input."""
     uses_earlier_texts: bool = False
     """Reads ``Context.earlier_texts`` (the pipeline then passes it and keys its memo on it)."""
+
+
+def not_longer(candidate: str, original: str) -> bool:
+    """Whether ``candidate`` costs the model no more than ``original``: no more characters, or
+    (a rendering that spends characters on spaces to save line breaks) fewer tokens."""
+    return len(candidate) <= len(original) or count_tokens(candidate) < count_tokens(original)
 
 
 def unchanged(text: str) -> Compressed:

@@ -1,4 +1,4 @@
-"""``ls -R`` output with short directory headers: each names its subdirectory, indented by depth.
+"""``ls -R`` output with short directory headers, and each directory's entries on one line.
 
 ``ls -R`` repeats a directory's full path in the header of each subdirectory's listing::
 
@@ -12,8 +12,13 @@
 A header indented by two spaces per level (``  tests:``) is the subdirectory of the nearest
 header above it indented one level less; a header that is not the child of one above (the
 first, or the first after a cut in a truncated output) is kept whole and starts a new tree.
-Entries are untouched. A header is a line ending in ``:`` that opens the output or follows a
-blank line or a tag line (``<output>``). The rendering is restored and compared before use.
+A header is a line ending in ``:`` that opens the output or follows a blank line or a tag line
+(``<output>``); its entries run to the next such line.
+
+When no entry holds a space, each directory's entries are also written on one line, split by
+single spaces, the way ``ls`` prints to a terminal: a name then costs one token less (the line
+break), a quarter of an ``ls -R`` output's tokens. The rendering with fewer tokens is used, and
+only once it restores to exactly the input.
 """
 
 from __future__ import annotations
@@ -21,26 +26,44 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from ._base import Compressed, Context, lossless_or_unchanged, unchanged
+from ._base import Compressed, Context, unchanged
 from .markers import marker, parse_marker
+from ..tokens import count_tokens
 
-NOTE = "ls -R headers indented 2 spaces per level: an indented name: is a subdirectory of the nearest header above it with one level less"
+NOTE = "ls -R; an indented header: is a subdirectory of the nearest header above it with one indent less"
+JOINED_NOTE = ("ls -R; each directory's entries on one line split by spaces; "
+               "an indented header: is a subdirectory of the nearest header above it with one indent less")
 INDENT = "  "
 _TAG = re.compile(r"<[^<>\n]*>")
 MIN_HEADERS = 3
 
 
+def _opens_header(line: str) -> bool:
+    """Whether a header may follow ``line``: a blank line or a tag line ends a directory's entries."""
+    return line == "" or bool(_TAG.fullmatch(line)) or line.endswith(">")
+
+
 def _header_positions(lines: list[str], start: int) -> list[int]:
     """Indexes of the lines from ``start`` that are directory headers."""
-    found: list[int] = []
-    for index in range(start, len(lines)):
-        line = lines[index]
-        if len(line) < 2 or not line.endswith(":"):
-            continue
-        before = lines[index - 1] if index > start else ""
-        if index == start or before == "" or _TAG.fullmatch(before) or before.endswith(">"):
-            found.append(index)
-    return found
+    return [index for index in range(start, len(lines))
+            if len(lines[index]) >= 2 and lines[index].endswith(":")
+            and (index == start or _opens_header(lines[index - 1]))]
+
+
+def _entry_runs(lines: list[str], headers: list[int]) -> dict[int, int]:
+    """First entry line -> the line after the last, for each header with entries below it."""
+    runs: dict[int, int] = {}
+    for header in headers:
+        end = header + 1
+        while end < len(lines) and not _opens_header(lines[end]):
+            end += 1
+        if end > header + 1:
+            runs[header + 1] = end
+    return runs
+
+
+def _joinable(entry: str) -> bool:
+    return not any(char.isspace() for char in entry)
 
 
 def compress(text: str, params: Mapping[str, Any], ctx: Context) -> Compressed:
@@ -52,27 +75,52 @@ def compress(text: str, params: Mapping[str, Any], ctx: Context) -> Compressed:
         return unchanged(text)
     first = headers[0]
     headers = _header_positions(lines, first)  # as restore will see them, after the marker
+    short_headers = _short_headers(lines, headers)
+    runs = _entry_runs(lines, headers)
+    candidates = [_render(lines, first, short_headers, {}, NOTE)]
+    if runs and all(_joinable(lines[i]) for start, end in runs.items() for i in range(start, end)):
+        candidates.append(_render(lines, first, short_headers, runs, JOINED_NOTE))
+    best, best_tokens = text, count_tokens(text)
+    for candidate in candidates:
+        if (tokens := count_tokens(candidate)) < best_tokens and _restores(candidate, text):
+            best, best_tokens = candidate, tokens
+    return Compressed(best)
+
+
+def _short_headers(lines: list[str], headers: list[int]) -> dict[int, str]:
+    """Header line index -> its short form, for the headers that are a subdirectory of one above."""
     stack: list[str] = []
-    shortened = 0
-    out = lines[:first] + [marker("listing", NOTE)]
-    header_set = set(headers)
-    for index in range(first, len(lines)):
+    short: dict[int, str] = {}
+    for index in headers:
         line = lines[index]
-        if index not in header_set:
-            out.append(line)
-            continue
         path = line[:-1]
         depth = _parent_depth(stack, path)
         if depth is None or line.startswith(" "):
-            out.append(line)
             stack = [path]
             continue
-        out.append(INDENT * (depth + 1) + path[len(stack[depth]) + 1 :] + ":")
+        short[index] = INDENT * (depth + 1) + path[len(stack[depth]) + 1 :] + ":"
         stack = stack[: depth + 1] + [path]
-        shortened += 1
-    if not shortened:
-        return unchanged(text)
-    return lossless_or_unchanged(text, "\n".join(out), restore)
+    return short
+
+
+def _render(lines: list[str], first: int, short_headers: dict[int, str], runs: dict[int, int], note: str) -> str:
+    out = lines[:first] + [marker("listing", note)]
+    index = first
+    while index < len(lines):
+        if index in runs:
+            out.append(" ".join(lines[index : runs[index]]))
+            index = runs[index]
+            continue
+        out.append(short_headers.get(index, lines[index]))
+        index += 1
+    return "\n".join(out)
+
+
+def _restores(candidate: str, original: str) -> bool:
+    try:
+        return restore(candidate) == original
+    except ValueError:  # a header the restorer cannot place: the rendering was ambiguous
+        return False
 
 
 def _parent_depth(stack: list[str], path: str) -> int | None:
@@ -89,15 +137,23 @@ def _parent_depth(stack: list[str], path: str) -> int | None:
 
 def restore(text: str) -> str:
     lines = text.split("\n")
-    at = next((i for i, line in enumerate(lines) if _is_note(line)), None)
+    at = next((i for i, line in enumerate(lines) if _note_of(line)), None)
     if at is None:
         return text
+    joined = _note_of(lines[at]) == JOINED_NOTE
     rest = lines[at + 1 :]
-    headers = set(_header_positions(rest, 0))
+    headers = _header_positions(rest, 0)
+    runs = _entry_runs(rest, headers) if joined else {}
+    header_set = set(headers)
     stack: list[str] = []
     out = lines[:at]
     for index, line in enumerate(rest):
-        if index not in headers:
+        if index in runs:
+            if runs[index] != index + 1:
+                raise ValueError(f"entries of a joined listing span lines {index}-{runs[index]}")
+            out.extend(line.split(" "))
+            continue
+        if index not in header_set:
             out.append(line)
             continue
         indent = len(line) - len(line.lstrip(" "))
@@ -114,6 +170,8 @@ def restore(text: str) -> str:
     return "\n".join(out)
 
 
-def _is_note(line: str) -> bool:
+def _note_of(line: str) -> str | None:
     found = parse_marker(line) if line.startswith("[headroom: listing") else None
-    return found is not None and found.kind == "listing" and found.detail == NOTE
+    if found is None or found.kind != "listing" or found.detail not in (NOTE, JOINED_NOTE):
+        return None
+    return found.detail

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings, strategies as st
 
 from addon.compress import REGISTRY, Context, detect_kind, run
+from addon.tokens import count_tokens
 
 LS_R = """.:
 README.md
@@ -66,6 +67,36 @@ def test_ls_r_cut_by_the_agent_keeps_the_first_header_after_the_cut_whole():
     assert REGISTRY["listing"].restore(result.text) == truncated
 
 
+WIDE_LS_R = LS_R.replace("models.py\nviews.py", "\n".join(f"{name}.py" for name in (
+    "models", "views", "forms", "admin", "urls", "apps", "signals", "serializers", "permissions", "tasks")))
+
+
+def test_a_directory_s_entries_share_one_line_and_cost_fewer_tokens():
+    result = run("listing", WIDE_LS_R).text
+    assert "models.py views.py forms.py admin.py urls.py apps.py signals.py serializers.py permissions.py tasks.py" \
+        in result.split("\n")
+    assert count_tokens(result) < count_tokens(WIDE_LS_R)
+    assert REGISTRY["listing"].restore(result) == WIDE_LS_R
+
+
+def test_a_name_with_a_space_keeps_every_entry_on_its_own_line():
+    spaced = WIDE_LS_R.replace("views.py", "my views.py")
+    result = run("listing", spaced).text
+    assert "\nmodels.py\nmy views.py\nforms.py\n" in result
+    assert REGISTRY["listing"].restore(result) == spaced
+
+
+def test_real_ls_r_outputs_shrink_and_restore(trace_outputs):
+    listings = [o.text for o in trace_outputs if o.source == "mini-swe-agent" and "\n./" in o.text
+                and o.text.count(":\n") > 10 and str((o.arguments or {}).get("command")).startswith("ls -R")
+                and "|" not in str(o.arguments)]
+    assert listings
+    for text in listings:
+        result = run("listing", text).text
+        assert count_tokens(result) < 0.9 * count_tokens(text)
+        assert REGISTRY["listing"].restore(result) == text
+
+
 def test_a_plain_text_with_colons_is_not_a_listing():
     text = "Note:\nsomething\n\nAlso:\nmore\n\nEnd:\nfin"
     assert run("listing", text).text == text
@@ -115,7 +146,7 @@ def listings(draw):
 @given(listings())
 def test_listing_restores_any_ls_r_output(text):
     result = run("listing", text)
-    assert len(result.text) <= len(text)
+    assert count_tokens(result.text) <= count_tokens(text)
     assert REGISTRY["listing"].restore(result.text) == text
 
 

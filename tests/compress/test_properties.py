@@ -8,6 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from addon.compress import REGISTRY, Context, run
 from addon.compress.markers import MARKER_RE, marker, parse_marker
+from addon.tokens import count_tokens
 
 LINE = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
 NUMBERED = st.builds(
@@ -43,7 +44,7 @@ CTX = Context(tool_name="Read", arguments={"file_path": "/a.py"}, call_id="now",
 @given(TEXTS, st.sampled_from(sorted(REGISTRY)))
 def test_never_raises_never_longer_and_deterministic(text, name):
     first = REGISTRY[name].fn(text, _defaults(name), CTX)
-    assert len(first.text) <= len(text)
+    assert len(first.text) <= len(text) or count_tokens(first.text) < count_tokens(text)
     assert REGISTRY[name].fn(text, _defaults(name), CTX) == first
 
 

@@ -95,7 +95,11 @@ def test_mini_swe_bash_calls_and_outputs(shared_data: Path) -> None:
         for output in outputs:
             assert output.tool_name == "bash"
             assert isinstance(output.arguments, dict) and output.arguments["command"]
-            assert f"```bash\n{output.arguments['command']}\n```" in bodies[-1]["messages"][output.turn - 1]["content"]
+            reply = bodies[-1]["messages"][output.turn - 1]
+            assert reply["tool_calls"][0]["id"] == output.call_id
+            assert "```bash" not in reply["content"]  # the command is sent once, as the call
+            assert f"```bash\n{output.arguments['command']}\n```" in next(
+                m["content"] for m in trajectory["messages"][output.turn - 1:] if m["role"] == "assistant")
 
 
 def test_splice_identity_and_single_change_on_real_bodies(shared_data: Path) -> None:

@@ -1,0 +1,66 @@
+"""mini-swe-agent's `<returncode>`/`<output>` framing said in one marker line."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given, settings, strategies as st
+
+from addon.compress import REGISTRY, parse_marker, run
+from addon.pipeline import compress_body
+from addon.providers import by_name
+from addon.tokens import count_tokens
+from rules import load_rules
+
+FRAMED = "<returncode>2</returncode>\n<output>\nls: cannot access 'missing': No such file or directory\n</output>"
+
+
+def test_framing_becomes_one_marker_line_with_the_exit_code_first():
+    result = run("exit_status", FRAMED).text
+    first, rest = result.split("\n", 1)
+    assert parse_marker(first).kind == "exit" and parse_marker(first).detail == "2"
+    assert rest == "ls: cannot access 'missing': No such file or directory\n"
+    assert count_tokens(result) < count_tokens(FRAMED) - 5
+    assert REGISTRY["exit_status"].restore(result) == FRAMED
+
+
+def test_an_empty_output_is_the_marker_alone():
+    framed = "<returncode>0</returncode>\n<output>\n</output>"
+    assert run("exit_status", framed).text == "[headroom: exit 0]"
+    assert REGISTRY["exit_status"].restore("[headroom: exit 0]") == framed
+
+
+def test_an_output_cut_short_by_the_agent_keeps_its_framing():
+    cut = ("<returncode>0</returncode>\n<warning>\nThe output of your last command was too long.\n</warning>"
+           "<output_head>\na\n</output_head>\n<elided_chars>\n10 characters elided\n</elided_chars>\n"
+           "<output_tail>\nb\n</output_tail>")
+    assert run("exit_status", cut).text == cut
+
+
+def test_anything_but_the_exact_framing_is_left_alone():
+    for text in ["plain output", "<returncode>0</returncode><output>x</output>",
+                 "<returncode>0</returncode>\n<output>\nx\n</output>\ntrailing", "[headroom: exit 0]\nx"]:
+        assert run("exit_status", text).text == text
+
+
+def test_the_shipped_rules_unframe_an_output_after_compressing_what_is_inside(tmp_path):
+    rows = json.dumps([{"id": i, "name": f"user{i}", "active": i % 2 == 0} for i in range(30)])
+    body = {"model": "m", "messages": [
+        {"role": "user", "content": "list users"},
+        {"role": "assistant", "content": "", "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "bash", "arguments": '{"command": "curl -s api/users"}'}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": f"<returncode>0</returncode>\n<output>\n{rows}\n</output>"}]}
+    raw = json.dumps(body)
+    outcome = compress_body(raw, json.loads(raw), by_name("openai-chat"), load_rules(None))
+    sent = outcome.outputs[0].text
+    assert sent.startswith("[headroom: exit 0]\n")
+    assert "[headroom: json_table" in sent  # the table compressor still found the JSON inside the tags
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(-300, 300), st.text(max_size=80))
+def test_any_framed_output_restores_exactly(code, body):
+    framed = f"<returncode>{code}</returncode>\n<output>\n{body}</output>"
+    result = run("exit_status", framed).text
+    assert REGISTRY["exit_status"].restore(result) == framed
+    assert len(result) < len(framed)
