@@ -13,7 +13,7 @@ import logging
 from typing import Any, Mapping
 
 from . import (ansi, call_echo, dedupe, diff, exit_status, json_sample, json_table, line_numbers, listing, log,
-               long_lines, reread, search, seen_lines)
+               long_lines, ls_long, paths, reread, search, seen_lines)
 from ._base import Compressed, CompressorSpec, Context, ParamSpec, not_longer
 from .kinds import KINDS, detect_kind
 from .markers import MARKER_RE, marker, parse_marker, ref_of
@@ -52,6 +52,10 @@ REGISTRY: dict[str, CompressorSpec] = {
               "ls -R output: each directory header after the first names only its subdirectory, indented by depth."),
         _spec("exit_status", exit_status, True,
               "mini-swe-agent's `<returncode>N</returncode><output>` framing as one `[headroom: exit N]` line; run it last."),
+        _spec("ls_long", ls_long, True,
+              "ls -l / ls -la rows without column padding; the common file and directory modes, owner, group and date said once in a marker."),
+        _spec("paths", paths, True,
+              "Path lists (find, git ls-files, grep -l, globs): the paths after one that lie in its directory go on its line, relative to that directory."),
         _spec("json_table", json_table, True,
               "Re-render a JSON array of records (top level or one level down) as a header and rows; same JSON value.",
               min_rows=ParamSpec(int, 3, "Fewest records worth a table.")),
@@ -80,8 +84,8 @@ REGISTRY: dict[str, CompressorSpec] = {
         _spec("seen_lines", seen_lines, False,
               "Runs of lines already shown by an earlier tool output become one marker pointing back at them.",
               uses_earlier_texts=True,
-              min_lines=ParamSpec(int, 6, "Shortest run worth a reference."),
-              min_chars=ParamSpec(int, 200, "Fewest characters a run must hold to be worth a reference.")),
+              min_lines=ParamSpec(int, 4, "Shortest run worth a reference."),
+              min_chars=ParamSpec(int, 150, "Fewest characters a run must hold to be worth a reference.")),
         _spec("call_echo", call_echo, False,
               "Runs of lines that only repeat a string argument of the output's own call (a written file echoed back) become one marker.",
               min_lines=ParamSpec(int, 4, "Shortest run worth a marker.")),

@@ -5,7 +5,9 @@ Claude Code's Read prefixes lines with their number right-aligned to six columns
 ``seen_lines`` points at a run an earlier output shows, ``call_echo`` at a run of the call's own
 arguments; the last two compare lines without their prefixes (an edit above shifts the numbers,
 not the text). All three describe numbering the same way, ``numbered F-L arrow|tab [wW]`` (width
-6 unless ``wW`` says otherwise), from which the prefixes come back exactly.
+6 unless ``wW`` says otherwise), from which the prefixes come back exactly. A reference names
+its run by place alone, ``lines A-B of <source>``: the count is B - A + 1, and every word in a
+marker is resent on every later turn.
 """
 
 from __future__ import annotations
@@ -25,8 +27,13 @@ Numbering = tuple[int, int, str]
 
 NUMBERING_PATTERN = r"numbered ([0-9]+)-([0-9]+) (arrow|tab)(?: w([0-9]+))?"
 """Matches ``describe_numbering``'s text: first, last, separator name, width."""
-RUN_PATTERN = rf"([0-9]+) lines(?: {NUMBERING_PATTERN})?"
-"""Matches ``describe_run``'s text; its five groups go to ``renumber`` as they are."""
+
+
+def reference_pattern(source: str) -> str:
+    """A reference's detail, ``lines A-B of <source>[, numbered ...]``, for ``expand_runs``:
+    groups ``at`` and ``end``, then ``source`` (a pattern naming where the lines are), then
+    ``NUMBERING_PATTERN``'s four."""
+    return rf"lines (?P<at>[0-9]+)-(?P<end>[0-9]+) of {source}(?:, {NUMBERING_PATTERN})?"
 
 
 def split_prefix(line: str) -> tuple[Numbering | None, str]:
@@ -67,11 +74,13 @@ def describe_numbering(first: int, last: int, width: int, separator: str) -> str
     return detail if width == DEFAULT_WIDTH else f"{detail} w{width}"
 
 
-def describe_run(length: int, numbering: Numbering | None) -> str:
+def describe_reference(source: str, at: int, length: int, numbering: Numbering | None) -> str:
+    """``lines A-B of <source>``, and how the run was numbered when it was."""
+    detail = f"lines {at + 1}-{at + length} of {source}"
     if numbering is None:
-        return f"{length} lines"
+        return detail
     number, width, separator = numbering
-    return f"{length} lines {describe_numbering(number, number + length - 1, width, separator)}"
+    return f"{detail}, {describe_numbering(number, number + length - 1, width, separator)}"
 
 
 def number_lines(lines: Sequence[str], groups: Sequence[str | None]) -> list[str]:
@@ -85,12 +94,10 @@ def number_lines(lines: Sequence[str], groups: Sequence[str | None]) -> list[str
     return [prefix(int(first) + k, width_value, separator) + line for k, line in enumerate(lines)]
 
 
-def renumber(run: Sequence[str], groups: Sequence[str | None]) -> list[str]:
-    """The run's lines as they stood, from ``RUN_PATTERN``'s five groups; ValueError if they
-    do not describe this run."""
-    if int(groups[0]) != len(run):
-        raise ValueError(f"a run of {groups[0]} lines names {len(run)}")
-    return list(run) if groups[1] is None else number_lines(run, groups[1:])
+def renumber(run: Sequence[str], numbering: Sequence[str | None]) -> list[str]:
+    """The run's lines as they stood, from ``NUMBERING_PATTERN``'s four groups (all None when
+    the run was not numbered); ValueError if they do not describe this run."""
+    return list(run) if numbering[0] is None else number_lines(run, numbering)
 
 
 Place = tuple[str, Sequence[str], int]
@@ -101,10 +108,10 @@ def replace_runs(
     text: str,
     places_of: Callable[[str], Iterable[Place]],
     worth_it: Callable[[Sequence[str]], bool],
-    render: Callable[[str, str, int, int], str],
+    render: Callable[[str, int, int, Numbering | None], str],
 ) -> str | None:
-    """``text`` with each longest run of lines found elsewhere replaced by ``render(run
-    description, source name, first line, length)``, or None when no run was worth it.
+    """``text`` with each longest run of lines found elsewhere replaced by ``render(source name,
+    first line in the source, length, the run's numbering)``, or None when no run was worth it.
 
     Lines compare without their number prefixes; ``places_of(line)`` offers where a line stands,
     ``worth_it(run)`` decides whether a run earns a marker.
@@ -124,7 +131,7 @@ def replace_runs(
                 best = (length, name, at)
         if best is not None and worth_it(keys[i : i + best[0]]):
             length, name, at = best
-            out.append(render(describe_run(length, prefixes[i]), name, at, length))
+            out.append(render(name, at, length, prefixes[i]))
             replaced = True
             i += length
             continue
@@ -147,9 +154,10 @@ def expand_runs(text: str, kind: str, detail: re.Pattern[str],
                 lines_of: Callable[[str], Sequence[str] | None]) -> str:
     """``text`` with each ``kind`` marker replaced by the run it stands for.
 
-    ``detail`` matches the marker's detail: ``RUN_PATTERN``'s five groups, then the run's first
-    and last line in its source and the source's name, which ``lines_of`` turns into the source's
-    lines (None when it is not there). ValueError when a marker does not fit its source.
+    ``detail`` matches the marker's detail (``reference_pattern``): the run's first and last line
+    in its source, the source's name (group ``source``), which ``lines_of`` turns into the
+    source's lines (None when it is not there), and the numbering. ValueError when a marker does
+    not fit its source.
     """
     opener = f"[headroom: {kind} "
     out: list[str] = []
@@ -159,11 +167,11 @@ def expand_runs(text: str, kind: str, detail: re.Pattern[str],
         if match is None:
             out.append(line)
             continue
-        at, end, name = int(match[6]), int(match[7]), match[8]
+        at, end, name = int(match["at"]), int(match["end"]), match["source"]
         source = lines_of(name)
         if source is None or at < 1 or end < at:
             raise ValueError(f"{kind}: reference to lines {at}-{end} of {name!r}, which is not there")
         if end > len(source):
             raise ValueError(f"{kind}: {name!r} has fewer than {end} lines")
-        out.extend(renumber(source[at - 1 : end], match.groups()[:5]))
+        out.extend(renumber(source[at - 1 : end], match.groups()[-4:]))
     return "\n".join(out)

@@ -5,7 +5,7 @@ new content): the model already has every line of it in the call it just made. A
 ``min_lines`` lines whose text, without number prefixes, is a run of lines of one string argument
 of the call is replaced by::
 
-    [headroom: call_echo 235 lines numbered 1-235 arrow, as lines 1-235 of argument content]
+    [headroom: call_echo lines 1-235 of argument content, numbered 1-235 arrow]
 
 The marker says how to number the lines again, as ``seen_lines`` does (width 6 unless ``wW``
 says otherwise). The output depends on its own text and call only, so the result is the same in
@@ -18,10 +18,10 @@ import re
 from typing import Any, Mapping
 
 from ._base import Compressed, Context, unchanged
-from ._line_runs import RUN_PATTERN, Place, expand_runs, replace_runs, restores_exactly
+from ._line_runs import Numbering, Place, describe_reference, expand_runs, reference_pattern, replace_runs, restores_exactly
 from .markers import marker
 
-_DETAIL = re.compile(rf"{RUN_PATTERN}, as lines ([0-9]+)-([0-9]+) of argument ([A-Za-z0-9_.\-]+)")
+_DETAIL = re.compile(reference_pattern(r"argument (?P<source>[A-Za-z0-9_.\-]+)"))
 _ARGUMENT_NAME = re.compile(r"[A-Za-z0-9_.\-]+")
 MIN_ARGUMENT_CHARS = 200
 """Arguments shorter than this cannot hold a run worth a marker."""
@@ -36,8 +36,8 @@ def _arguments(ctx: Context) -> list[tuple[str, list[str]]]:
             and isinstance(value, str) and len(value) >= MIN_ARGUMENT_CHARS]
 
 
-def _render(run: str, name: str, at: int, length: int) -> str:
-    return marker("call_echo", f"{run}, as lines {at + 1}-{at + length} of argument {name}")
+def _render(name: str, at: int, length: int, numbering: Numbering | None) -> str:
+    return marker("call_echo", describe_reference(f"argument {name}", at, length, numbering))
 
 
 def compress(text: str, params: Mapping[str, Any], ctx: Context) -> Compressed:

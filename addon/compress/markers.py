@@ -19,7 +19,7 @@ Examples::
     [headroom: lines numbered 1-240 arrow]
     [headroom: log 1180 lines elided #3fa9c01b22de]
     [headroom: reread identical to the read in call toolu_01AbC #9c1d0e2f7a44]
-    [headroom: seen 25 lines numbered 103-127 tab, as lines 30-54 in the output of call step-7]
+    [headroom: seen lines 30-54 of call step-7, numbered 103-127 tab]
 
 ``MARKER_RE`` matches one marker anywhere in a text; ``parse_marker`` reads a line that is
 exactly one marker.

@@ -4,7 +4,7 @@ Agents look at the same region of a file again and again (after each edit, with 
 different range). A run of at least ``min_lines`` lines whose text is, line for line, in an
 earlier output of the conversation is replaced by::
 
-    [headroom: seen 25 lines numbered 103-127 tab, as lines 30-54 in the output of call step-7]
+    [headroom: seen lines 30-54 of call step-7, numbered 103-127 tab]
 
 - ``numbered F-L SEP [wW]`` appears when the run's own lines carried ``cat -n`` / ``nl`` tab or
   Read arrow prefixes: they are compared without them (an edit above shifts the numbers, not the
@@ -23,10 +23,11 @@ from functools import lru_cache
 from typing import Any, Iterator, Mapping
 
 from ._base import Compressed, Context, unchanged
-from ._line_runs import RUN_PATTERN, Place, expand_runs, replace_runs, restores_exactly, split_prefix
+from ._line_runs import (Numbering, Place, describe_reference, expand_runs, reference_pattern, replace_runs,
+                         restores_exactly, split_prefix)
 from .markers import marker
 
-_DETAIL = re.compile(rf"{RUN_PATTERN}, as lines ([0-9]+)-([0-9]+) in the output of call (\S+)")
+_DETAIL = re.compile(reference_pattern(r"call (?P<source>\S+?)"))
 _CALL_ID = re.compile(r"[^\s\[\]#]+")
 SIGNIFICANT_CHARS = 12
 """A line shorter than this (blank, a brace, ``else:``) proves nothing on its own."""
@@ -46,13 +47,13 @@ def _earlier_index(text: str) -> tuple[tuple[str, ...], dict[str, tuple[int, ...
     return keys, {key: tuple(found[-MAX_CANDIDATES:]) for key, found in places.items()}
 
 
-def _render(run: str, call_id: str, at: int, length: int) -> str:
-    return marker("seen", f"{run}, as lines {at + 1}-{at + length} in the output of call {call_id}")
+def _render(call_id: str, at: int, length: int, numbering: Numbering | None) -> str:
+    return marker("seen", describe_reference(f"call {call_id}", at, length, numbering))
 
 
 def compress(text: str, params: Mapping[str, Any], ctx: Context) -> Compressed:
-    min_lines = max(2, int(params.get("min_lines", 6)))
-    min_chars = max(0, int(params.get("min_chars", 200)))
+    min_lines = max(2, int(params.get("min_lines", 4)))
+    min_chars = max(0, int(params.get("min_chars", 150)))
     earlier = [(call_id, sent) for call_id, sent in ctx.earlier_texts.items()
                if call_id != ctx.call_id and _CALL_ID.fullmatch(call_id or "")]
     if not earlier or text.count("\n") + 1 < min_lines:

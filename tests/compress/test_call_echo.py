@@ -17,7 +17,7 @@ def test_echoed_content_becomes_one_marker_that_expands_back():
     result = compress(ECHO, {"min_lines": 4}, WRITE)
     assert result.text.split("\n") == [
         ECHO.split("\n")[0],
-        "[headroom: call_echo 40 lines numbered 1-40 arrow, as lines 1-40 of argument content]",
+        "[headroom: call_echo lines 1-40 of argument content, numbered 1-40 arrow]",
     ]
     assert expand(result.text, WRITE.arguments) == ECHO
 

@@ -25,7 +25,7 @@ def test_a_region_viewed_again_with_shifted_numbers_points_back_and_expands():
     result = run("seen_lines", again, None, _ctx(earlier))
     found = [parse_marker(line) for line in result.text.split("\n") if line.startswith("[headroom: seen")]
     assert len(found) == 1
-    assert found[0].detail == "20 lines numbered 111-130 tab, as lines 11-30 in the output of call step-3"
+    assert found[0].detail == "lines 11-30 of call step-3, numbered 111-130 tab"
     assert result.text.split("\n")[0] == "   110\t    # a line added by an edit"
     assert expand(result.text, earlier) == again
     assert result.originals == (again,)
@@ -35,14 +35,14 @@ def test_it_points_to_the_latest_output_showing_the_run_and_never_to_itself():
     text = "\n".join(SOURCE[:12])
     earlier = {"a": text, "b": "other\n" + text}
     result = run("seen_lines", text, None, _ctx(earlier))
-    assert "in the output of call b" in result.text
+    assert "of call b" in result.text
     assert run("seen_lines", text, None, _ctx({"now": text}, call_id="now")).text == text
 
 
 def test_short_or_trivial_runs_are_left_alone():
     braces = "\n".join(["}", "", "{", "}", "", "{", "}", ""])
     assert run("seen_lines", braces, None, _ctx({"a": braces})).text == braces
-    few = "\n".join(SOURCE[:4])
+    few = "\n".join(SOURCE[:3])
     assert run("seen_lines", few, None, _ctx({"a": few + "\nmore"})).text == few
 
 

@@ -39,7 +39,7 @@ def run(mode: str, calls=CALLS):
 def test_a_written_file_echoed_back_is_sent_as_a_pointer_to_the_call(mode):
     # the call's own arguments precede its result in every request: a pointer to them is cache-safe
     write = run(mode).outputs[1]
-    assert "call_echo 80 lines numbered 1-80 arrow, as lines 1-80 of argument content" in write.text
+    assert "call_echo lines 1-80 of argument content, numbered 1-80 arrow" in write.text
     assert "def handler_" not in write.text
     assert expand(write.text, write.output.arguments) == WRITE_RESULT
 

@@ -32,7 +32,7 @@ def test_a_region_viewed_again_points_back_to_the_earlier_view():
     outcome = _compress(calls)
     later = outcome.outputs[2]
     assert later.changed and later.tokens_after < later.tokens_before / 2
-    assert "in the output of call toolu_00" in later.text
+    assert "of call toolu_00" in later.text
     numbered_again = REGISTRY["line_numbers"].restore(later.text)  # the rule's last step, undone first
     assert expand(numbered_again, {"toolu_00": outcome.outputs[0].text}) == calls[2][2]
     assert not outcome.outputs[0].changed or "[headroom: seen" not in outcome.outputs[0].text
