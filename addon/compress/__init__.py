@@ -13,7 +13,7 @@ import logging
 from typing import Any, Mapping
 
 from . import (ansi, call_echo, dedupe, diff, exit_status, json_sample, json_table, line_numbers, listing, log,
-               long_lines, ls_long, paths, reread, search, seen_lines)
+               long_lines, ls_long, paths, reread, search, seen_lines, traceback)
 from ._base import Compressed, CompressorSpec, Context, ParamSpec, not_longer
 from .kinds import KINDS, detect_kind
 from .markers import MARKER_RE, marker, parse_marker, ref_of
@@ -56,6 +56,8 @@ REGISTRY: dict[str, CompressorSpec] = {
               "ls -l / ls -la rows without column padding; the common file and directory modes, owner, group and date said once in a marker."),
         _spec("paths", paths, True,
               "Path lists (find, git ls-files, grep -l, globs): the paths after one that lie in its directory go on its line, relative to that directory."),
+        _spec("traceback", traceback, True,
+              "Python traceback frames as `path:line in function`; a frame in the same file as the one above drops the path."),
         _spec("json_table", json_table, True,
               "Re-render a JSON array of records (top level or one level down) as a header and rows; same JSON value.",
               min_rows=ParamSpec(int, 3, "Fewest records worth a table.")),

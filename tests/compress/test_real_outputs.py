@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from addon.compress import REGISTRY, Context, detect_kind, run
 from addon.compress.markers import MARKER_RE, parse_marker, ref_of
+from addon.tokens import count_tokens
 
 
 def _ctx(output) -> Context:
@@ -33,7 +34,7 @@ def test_every_real_output_survives_every_compressor(trace_outputs):
     for output in trace_outputs[::7]:
         for name, spec in REGISTRY.items():
             result = run(name, output.text, None, _ctx(output))
-            assert len(result.text) <= len(output.text)
+            assert len(result.text) <= len(output.text) or count_tokens(result.text) < count_tokens(output.text)
             if spec.lossless and name != "json_table":
                 assert spec.restore(result.text) == output.text, (name, output.call_id)
             for found in MARKER_RE.finditer(result.text):
