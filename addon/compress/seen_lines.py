@@ -31,7 +31,7 @@ _DETAIL = re.compile(reference_pattern(r"call (?P<source>\S+?)"))
 _CALL_ID = re.compile(r"[^\s\[\]#]+")
 SIGNIFICANT_CHARS = 12
 """A line shorter than this (blank, a brace, ``else:``) proves nothing on its own."""
-MIN_SIGNIFICANT = 3
+MIN_SIGNIFICANT = 2
 MAX_CANDIDATES = 8
 """Per earlier output, how many places of one line are tried: bounds the work on repetitive text."""
 
@@ -52,8 +52,8 @@ def _render(call_id: str, at: int, length: int, numbering: Numbering | None) -> 
 
 
 def compress(text: str, params: Mapping[str, Any], ctx: Context) -> Compressed:
-    min_lines = max(2, int(params.get("min_lines", 4)))
-    min_chars = max(0, int(params.get("min_chars", 150)))
+    min_lines = max(2, int(params.get("min_lines", 3)))
+    min_chars = max(0, int(params.get("min_chars", 100)))
     earlier = [(call_id, sent) for call_id, sent in ctx.earlier_texts.items()
                if call_id != ctx.call_id and _CALL_ID.fullmatch(call_id or "")]
     if not earlier or text.count("\n") + 1 < min_lines:
