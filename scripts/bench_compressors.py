@@ -20,6 +20,7 @@ import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -31,19 +32,22 @@ sys.path.insert(0, str(REPO))
 from addon.compress import REGISTRY, run  # noqa: E402
 from addon.compress._base import Context  # noqa: E402
 from addon.compress.kinds import detect_kind  # noqa: E402
+from addon.tokens import count_tokens  # noqa: E402
+from addon.tool_output import ToolOutput  # noqa: E402
+from rules import RuleSet, load_rules  # noqa: E402
 
 # Which compressors are worth trying on which kind of output; "ansi", "long_lines" and the
 # conversation-aware ones apply to everything.
 APPLICABLE: dict[str, tuple[str, ...]] = {
     "json": ("json_table", "json_sample"),
-    "log": ("log",),
-    "test": ("log",),
-    "search": ("search",),
+    "log": ("log", "traceback"),
+    "test": ("log", "traceback"),
+    "search": ("search", "paths"),
     "diff": ("diff",),
     "file_read": ("line_numbers",),
-    "text": ("log",),
+    "text": ("log", "listing", "paths", "ls_long", "traceback"),
 }
-EVERYWHERE = ("ansi", "long_lines", "dedupe", "reread")
+EVERYWHERE = ("ansi", "long_lines", "dedupe", "reread", "exit_status")
 
 
 @dataclass
@@ -134,19 +138,23 @@ def iter_tool_outputs(root: Path = TRACES) -> Iterator[TraceOutput]:
 
 
 def pipeline(output: TraceOutput) -> str:
-    """What a cache-mode default would send: a backward reference first, else lossless re-rendering."""
+    """What the shipped rules send for this output in cache mode, on its own: the chain its rule
+    names (``seen_lines`` has no earlier texts here, so it never fires)."""
     ctx = _context(output)
     kind = detect_kind(output.text, output.tool_name, output.arguments)
-    for name in ("dedupe", "reread"):
-        result = run(name, output.text, None, ctx)
-        if result.text != output.text:
-            return result.text
+    provider = "anthropic" if output.source == "claude-code" else "openai-chat"
+    as_output = ToolOutput(provider, (), output.text, output.tool_name, output.arguments, output.call_id, output.is_error)
+    decision = _shipped_rules().decide(as_output, kind, count_tokens(output.text), "")
     text = output.text
-    chain = {"file_read": ("line_numbers",), "json": ("json_table",), "search": ("search",),
-             "diff": ("diff",), "log": ("log",), "test": ("log",), "text": ("ansi",)}[kind]
-    for name in chain:
-        text = run(name, text, None, ctx).text
+    if decision.action == "compress":
+        for step in decision.steps:
+            text = run(step.name, text, step.params, ctx).text
     return text
+
+
+@lru_cache(maxsize=1)
+def _shipped_rules() -> RuleSet:
+    return load_rules(None)
 
 
 def _context(output: TraceOutput) -> Context:
