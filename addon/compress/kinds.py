@@ -18,6 +18,9 @@ KINDS = ("json", "log", "test", "search", "diff", "file_read", "text")
 _READ_TOOLS = {"read", "read_file", "readfile", "view", "view_file", "notebookread", "open_file", "cat"}
 _SEARCH_TOOLS = {"grep", "glob", "rg", "ripgrep", "search", "search_files", "find_files", "codebase_search"}
 _WRAPPED = re.compile(r"\A<returncode>-?\d+</returncode>\s*<output>\n?(.*?)(?:</output>\s*)?\Z", re.S)
+# An output too long for mini-swe-agent comes as its head and tail, after a warning; the head
+# says what kind of output it is.
+_CUT = re.compile(r"\A<returncode>-?\d+</returncode>\s*(?:<warning>.*?</warning>\s*)?<output_head>\n?(.*?)</output_head>", re.S)
 _SAMPLE_LINES = 200
 _SAMPLE_CHARS = 64_000
 
@@ -41,9 +44,10 @@ _LOG_LINE = re.compile(
 
 
 def _body(text: str) -> str:
-    """The command output inside mini-swe-agent's ``<returncode>`` wrapper, else the text."""
+    """The command output inside mini-swe-agent's ``<returncode>`` wrapper (its head, when the
+    agent cut it short), else the text."""
     if text.startswith("<returncode>"):
-        match = _WRAPPED.match(text[:_SAMPLE_CHARS])
+        match = _WRAPPED.match(text[:_SAMPLE_CHARS]) or _CUT.match(text[:_SAMPLE_CHARS])
         if match:
             return match[1]
     return text

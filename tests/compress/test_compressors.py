@@ -27,6 +27,17 @@ def test_detect_kind_by_content():
     assert detect_kind("hello there", "Bash") == "text"
 
 
+def test_an_output_the_agent_cut_short_is_known_by_its_head():
+    numbered = "\n".join(f"{n:>6}\tline {n}" for n in range(1, 200))
+    cut = ("<returncode>0</returncode>\n<warning>\nThe output of your last command was too long.\n</warning>"
+           f"<output_head>\n{numbered[:3000]}\n</output_head>\n<elided_chars>\n900 characters elided\n</elided_chars>\n"
+           f"<output_tail>\n{numbered[-2000:]}\n</output_tail>")
+    assert detect_kind(cut, "bash") == "file_read"
+    compacted = run("line_numbers", cut).text
+    assert "[headroom: lines numbered 1-" in compacted and compacted.startswith("<returncode>0</returncode>\n<warning>")
+    assert REGISTRY["line_numbers"].restore(compacted) == cut
+
+
 def test_grep_output_is_grouped_by_file_and_restores():
     rows = [f"src/app/main.py:{n}:call_{n}()" for n in range(20, 30)]
     grep = "\n".join(["src/app/main.py:12:def main():", "src/app/main.py-13-    run()", *rows, "--", "lib/b.py:3:import a"])
