@@ -6,6 +6,7 @@ from hypothesis import given, settings, strategies as st
 
 from addon.compress import REGISTRY, Context, detect_kind, run
 from addon.tokens import count_tokens
+from o200k import requires_o200k
 
 LS_R = """.:
 README.md
@@ -71,6 +72,7 @@ WIDE_LS_R = LS_R.replace("models.py\nviews.py", "\n".join(f"{name}.py" for name 
     "models", "views", "forms", "admin", "urls", "apps", "signals", "serializers", "permissions", "tasks")))
 
 
+@requires_o200k
 def test_a_directory_s_entries_share_one_line_and_cost_fewer_tokens():
     result = run("listing", WIDE_LS_R).text
     assert "models.py views.py forms.py admin.py urls.py apps.py signals.py serializers.py permissions.py tasks.py" \
@@ -86,6 +88,7 @@ def test_a_name_with_a_space_keeps_every_entry_on_its_own_line():
     assert REGISTRY["listing"].restore(result) == spaced
 
 
+@requires_o200k
 def test_real_ls_r_outputs_shrink_and_restore(trace_outputs):
     listings = [o.text for o in trace_outputs if o.source == "mini-swe-agent" and "\n./" in o.text
                 and o.text.count(":\n") > 10 and str((o.arguments or {}).get("command")).startswith("ls -R")

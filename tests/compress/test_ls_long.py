@@ -10,6 +10,7 @@ from hypothesis import given, settings, strategies as st
 from addon.compress import Context, ls_long
 from addon.compress.markers import parse_marker
 from addon.tokens import count_tokens
+from o200k import requires_o200k
 
 LS_LA = """<returncode>0</returncode>
 <output>
@@ -50,6 +51,7 @@ def test_a_listing_shrinks_in_tokens_and_restores_exactly():
     assert compressed.endswith("\n1 37575 widgets.py\n</output>")
 
 
+@requires_o200k
 def test_the_marker_states_the_shared_values_and_each_row_keeps_one_line_with_its_name_last():
     compressed = _compress(LS_LA)
     detail = _marker_detail(compressed)
@@ -62,6 +64,7 @@ def test_the_marker_states_the_shared_values_and_each_row_keeps_one_line_with_it
     assert all(" root " not in row and "Oct 24" not in row and "rw" not in row for row in rows)
 
 
+@requires_o200k
 def test_rows_that_differ_in_owner_group_or_date_keep_them():
     text = LS_LA.replace("root root 47131 Oct 24  2024", "www-data staff 47131 Mar  3 09:07")
     text = text.replace(" root root", " root     root ")  # ls pads owner and group to the widest
@@ -72,6 +75,7 @@ def test_rows_that_differ_in_owner_group_or_date_keep_them():
     assert "\n1 368 __init__.py\n" in compressed
 
 
+@requires_o200k
 def test_acl_and_selinux_marks_device_numbers_symlinks_and_odd_names_restore_exactly():
     text = """total 24
 drwxr-xr-x+  3 dev  staff    4096 Nov 19 00:15 .
@@ -153,6 +157,7 @@ def _rebuilt_mode(row: str, detail: str) -> str:
     return shared[2] if row.endswith("/") else shared[1]
 
 
+@requires_o200k
 def test_rows_with_the_shared_file_or_directory_mode_omit_it_and_every_mode_can_be_rebuilt():
     text = LS_LA.replace("-rw-r--r--  1 root root  5996", "-rwxr-xr-x  1 root root  5996").replace(
         "-rw-r--r--  1 root root   368 Oct 24  2024 __init__.py",
@@ -270,6 +275,7 @@ def test_a_generated_listing_of_shared_modes_and_classify_names_restores_exactly
     _compress(text)
 
 
+@requires_o200k
 def test_real_ls_l_outputs_restore_exactly_and_shrink(trace_outputs):
     listings = [o for o in trace_outputs
                 if isinstance(o.arguments, dict) and re.search(r"\bls\s+-\S*l", o.arguments.get("command") or "")]

@@ -7,6 +7,7 @@ from hypothesis import given, settings, strategies as st
 from addon.compress import Context, paths
 from addon.compress._base import not_longer
 from addon.tokens import count_tokens
+from o200k import requires_o200k
 
 FIND = """<returncode>0</returncode>
 <output>
@@ -72,6 +73,7 @@ def test_find_output_puts_each_directory_s_paths_on_one_line_and_restores():
     assert count_tokens(result) < 0.75 * count_tokens(FIND)
 
 
+@requires_o200k
 def test_a_small_subdirectory_stays_on_its_parent_s_line():
     names = ["a.py", "b.py", "util", "util/x.py", "c.py", "d.py", "e.py", "f.py", "g.py", "h.py", "i.py", "j.py"]
     text = "\n".join(["README.md"] + [f"src/app/{name}" for name in names])

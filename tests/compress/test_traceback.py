@@ -7,6 +7,7 @@ from hypothesis import given, settings, strategies as st
 from addon.compress import Context, marker, parse_marker
 from addon.compress import traceback
 from addon.tokens import count_tokens
+from o200k import requires_o200k
 
 DJANGO = """Traceback (most recent call last):
   File "/testbed/django/db/backends/utils.py", line 85, in _execute
@@ -259,6 +260,7 @@ def test_any_traceback_with_any_text_around_it_restores_exactly(text):
                                            "reproduce.py", "<frozen importlib._bootstrap>"]),
                           st.integers(1, 5000), st.from_regex(r"[a-z_][a-z0-9_]{0,20}", fullmatch=True), SOURCE),
                 min_size=4, max_size=20))
+@requires_o200k
 def test_a_traceback_of_several_frames_always_shrinks(stack):
     text = "Traceback (most recent call last):\n" + "\n".join(
         f'  File "{path}", line {number}, in {function}\n    {source}' for path, number, function, source in stack
