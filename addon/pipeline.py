@@ -355,7 +355,7 @@ def _run_steps(text: str, decision: Decision, rules: RuleSet, ctx: Context) -> _
         if answer.text != current and not_longer(answer.text, current):
             current = answer.text
             originals.extend(o for o in answer.originals if isinstance(o, str))
-            lossy = lossy or not spec.lossless
+            lossy = lossy or not spec.is_lossless(step.params)
     if current == text:
         return _Result(text, 0, (), False, "")
     tokens_before, tokens_after = _count_tokens(text), _count_tokens(current)

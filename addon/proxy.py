@@ -38,6 +38,7 @@ class HeadroomAddon:
         # Tool calls already handed to the log. A conversation resends all of them in every
         # request: queueing only the new ones keeps a slow database from piling up copies.
         self._logged_calls: LruMemo[bool] = LruMemo(200_000)
+        self._logged_originals: LruMemo[bool] = LruMemo(200_000)
         # One worker: rewrites run one at a time off the event loop and share memo caches safely.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="headroom-rewrite")
 
@@ -194,6 +195,8 @@ class HeadroomAddon:
         try:
             entry = state.to_entry()
             entry.tool_calls = [call for call in entry.tool_calls if self._first_time(call)]
+            # every request repeats the originals of the conversation's earlier outputs too
+            entry.originals = {key: text for key, text in entry.originals.items() if self._first_original(key)}
             self._flow_log.record(entry)
         except Exception:  # logging must never break traffic
             logger.warning("could not queue a flow for the log", exc_info=True)
@@ -204,6 +207,12 @@ class HeadroomAddon:
         if self._logged_calls.get(key) is not None:
             return False
         self._logged_calls.put(key, True)
+        return True
+
+    def _first_original(self, key: str) -> bool:
+        if self._logged_originals.get(key) is not None:
+            return False
+        self._logged_originals.put(key, True)
         return True
 
 

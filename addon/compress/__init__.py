@@ -31,10 +31,10 @@ class UnknownCompressor(KeyError):
 
 
 def _spec(name: str, module: Any, lossless: bool, help: str, uses_earlier_texts: bool = False,
-          **params: ParamSpec) -> CompressorSpec:
+          lossy_when: str | None = None, **params: ParamSpec) -> CompressorSpec:
     return CompressorSpec(name=name, fn=module.compress, params=params, lossless=lossless, help=help,
                           restore=getattr(module, "restore", None) if lossless else None,
-                          uses_earlier_texts=uses_earlier_texts)
+                          uses_earlier_texts=uses_earlier_texts, lossy_when=lossy_when)
 
 
 REGISTRY: dict[str, CompressorSpec] = {
@@ -51,7 +51,10 @@ REGISTRY: dict[str, CompressorSpec] = {
         _spec("listing", listing, True,
               "ls -R output: each directory header after the first names only its subdirectory, indented by depth."),
         _spec("exit_status", exit_status, True,
-              "mini-swe-agent's `<returncode>N</returncode><output>` framing as one `[headroom: exit N]` line; run it last."),
+              "mini-swe-agent's `<returncode>N</returncode><output>` framing as one `[headroom: exit N]` line; run it last.",
+              lossy_when="quiet_success",
+              quiet_success=ParamSpec(bool, False, "A command that exited 0 and printed something is sent as its "
+                                                   "output alone, as most agents show success (lossy: the original is kept).")),
         _spec("ls_long", ls_long, True,
               "ls -l / ls -la rows without column padding; the common file and directory modes, owner, group and date said once in a marker."),
         _spec("paths", paths, True,

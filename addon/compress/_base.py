@@ -66,6 +66,17 @@ class CompressorSpec:
     """For a lossless compressor: turns its output back into the exact input."""
     uses_earlier_texts: bool = False
     """Reads ``Context.earlier_texts`` (the pipeline then passes it and keys its memo on it)."""
+    lossy_when: str | None = None
+    """A boolean parameter that, set true, makes this otherwise lossless compressor drop something."""
+
+    def is_lossless(self, params: Mapping[str, Any] | None = None) -> bool:
+        """Whether running with ``params`` (defaults where missing) loses nothing."""
+        if not self.lossless:
+            return False
+        if self.lossy_when is None:
+            return True
+        value = (params or {}).get(self.lossy_when, self.params[self.lossy_when].default)
+        return not value
 
 
 def not_longer(candidate: str, original: str) -> bool:

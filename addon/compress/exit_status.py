@@ -12,6 +12,12 @@ them, each resent on every turn; the marker costs 7. Only the exact framing is r
 output cut short by the agent, with ``<warning>`` and ``<output_head>``, is left as it is), and
 the exit code stays where the model reads it first.
 
+With ``quiet_success`` a command that exited 0 and printed something is sent as its output
+alone, the way Claude Code's and most agents' shells report success: only a failure, or a
+command that printed nothing, says its exit code. That drops the "exit 0", so it is lossy (the
+framed original goes to the originals table); the shipped rules use it everywhere but on file
+reads and error outputs, which keep every byte.
+
 Run it last in a chain: the compressors before it look inside the framing (``_wrapper.unwrap``)
 and leave it where it was.
 """
@@ -34,6 +40,8 @@ def compress(text: str, params: Mapping[str, Any], ctx: Context) -> Compressed:
     if not match:
         return unchanged(text)
     code, body = match[1], match[2]
+    if params.get("quiet_success") and code == "0" and body.strip():
+        return Compressed(body, (text,))
     line = marker(KIND, code)
     return lossless_or_unchanged(text, f"{line}\n{body}" if body else line, restore)
 

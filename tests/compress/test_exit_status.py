@@ -43,18 +43,46 @@ def test_anything_but_the_exact_framing_is_left_alone():
         assert run("exit_status", text).text == text
 
 
-def test_the_shipped_rules_unframe_an_output_after_compressing_what_is_inside(tmp_path):
-    rows = json.dumps([{"id": i, "name": f"user{i}", "active": i % 2 == 0} for i in range(30)])
+def _one_bash_call(command: str, output: str) -> tuple[str, dict]:
     body = {"model": "m", "messages": [
-        {"role": "user", "content": "list users"},
+        {"role": "user", "content": "go"},
         {"role": "assistant", "content": "", "tool_calls": [
-            {"id": "c1", "type": "function", "function": {"name": "bash", "arguments": '{"command": "curl -s api/users"}'}}]},
-        {"role": "tool", "tool_call_id": "c1", "content": f"<returncode>0</returncode>\n<output>\n{rows}\n</output>"}]}
+            {"id": "c1", "type": "function", "function": {"name": "bash", "arguments": json.dumps({"command": command})}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": output}]}
     raw = json.dumps(body)
-    outcome = compress_body(raw, json.loads(raw), by_name("openai-chat"), load_rules(None))
+    return raw, json.loads(raw)
+
+
+def test_the_shipped_rules_unframe_an_output_after_compressing_what_is_inside():
+    rows = json.dumps([{"id": i, "name": f"user{i}", "active": i % 2 == 0} for i in range(30)])
+    raw, doc = _one_bash_call("curl -s api/users", f"<returncode>0</returncode>\n<output>\n{rows}\n</output>")
+    outcome = compress_body(raw, doc, by_name("openai-chat"), load_rules(None))
     sent = outcome.outputs[0].text
-    assert sent.startswith("[headroom: exit 0]\n")
-    assert "[headroom: json_table" in sent  # the table compressor still found the JSON inside the tags
+    assert sent.startswith("[headroom: json_table")  # found inside the tags, then the tags went
+    assert "returncode" not in sent and "[headroom: exit" not in sent
+    assert outcome.originals  # the framed original is kept
+
+
+def test_the_shipped_rules_say_every_failure_and_every_file_read_s_exit_code():
+    failing = "<returncode>2</returncode>\n<output>\nls: cannot access 'x': No such file or directory\n</output>"
+    numbered = "\n".join(f"{n:>6}\tline number {n} of the file" for n in range(1, 40))
+    for command, output, expected in [("ls x", failing, "[headroom: exit 2]\n"),
+                                      ("cat -n setup.py", f"<returncode>0</returncode>\n<output>\n{numbered}\n</output>",
+                                       "[headroom: exit 0]\n[headroom: lines numbered 1-39 tab]\n")]:
+        raw, doc = _one_bash_call(command, output)
+        sent = compress_body(raw, doc, by_name("openai-chat"), load_rules(None)).outputs[0].text
+        assert sent.startswith(expected)
+
+
+def test_quiet_success_sends_a_succeeding_command_s_output_alone():
+    framed = "<returncode>0</returncode>\n<output>\nall 12 tests passed\n</output>"
+    result = run("exit_status", framed, {"quiet_success": True})
+    assert result.text == "all 12 tests passed\n" and result.originals == (framed,)
+    assert run("exit_status", FRAMED, {"quiet_success": True}).text.startswith("[headroom: exit 2]\n")
+    empty = "<returncode>0</returncode>\n<output>\n</output>"
+    assert run("exit_status", empty, {"quiet_success": True}).text == "[headroom: exit 0]"
+    assert not REGISTRY["exit_status"].is_lossless({"quiet_success": True})
+    assert REGISTRY["exit_status"].is_lossless({}) and REGISTRY["exit_status"].is_lossless(None)
 
 
 @settings(max_examples=200, deadline=None)

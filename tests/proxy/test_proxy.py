@@ -194,5 +194,8 @@ async def test_a_resent_conversation_queues_only_its_new_tool_calls(addon_in_con
         addon.response(flow)
     addon.done()
     assert [[call.call_id for call in entry.tool_calls] for entry in queued] == [["toolu_1"], ["toolu_2"]]
+    first_originals, second_originals = (set(entry.originals) for entry in queued)
+    assert first_originals and second_originals and not first_originals & second_originals
+    assert _rows(db, "select count(*) from originals") == [(len(first_originals | second_originals),)]
     assert _rows(db, "select call_id from tool_calls order by call_id") == [("toolu_1",), ("toolu_2",)]
     assert _rows(db, "select tool_outputs from flows order by id") == [(1,), (2,)]

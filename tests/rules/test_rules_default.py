@@ -18,7 +18,7 @@ def default():
 
 
 def careful(decision, registry) -> bool:
-    return all(registry[s.name].lossless or s.name in REFERENCES for s in decision.steps)
+    return all(registry[s.name].is_lossless(s.params) or s.name in REFERENCES for s in decision.steps)
 
 
 def out(tool: str, arguments=None, is_error: bool = False, text: str = "x" * 4000) -> ToolOutput:
