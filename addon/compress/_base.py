@@ -79,6 +79,25 @@ class CompressorSpec:
         return not value
 
 
+def fewest_tokens_restoring(original: str, candidates: list[str], restore: RestoreFn) -> Compressed:
+    """The candidate with the fewest tokens, once it has fewer than ``original`` and restores to
+    exactly it; else ``original`` untouched. For lossless renderings that may spend characters
+    (spaces for line breaks) to save tokens; a ValueError from ``restore`` means the rendering was
+    ambiguous, and that candidate is passed over."""
+    best, best_tokens = original, count_tokens(original)
+    for candidate in candidates:
+        if (tokens := count_tokens(candidate)) < best_tokens and _restores(candidate, original, restore):
+            best, best_tokens = candidate, tokens
+    return Compressed(best)
+
+
+def _restores(candidate: str, original: str, restore: RestoreFn) -> bool:
+    try:
+        return restore(candidate) == original
+    except ValueError:
+        return False
+
+
 def not_longer(candidate: str, original: str) -> bool:
     """Whether ``candidate`` costs the model no more than ``original``: no more characters, or
     (a rendering that spends characters on spaces to save line breaks) fewer tokens."""

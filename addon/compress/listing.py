@@ -26,9 +26,8 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from ._base import Compressed, Context, unchanged
+from ._base import Compressed, Context, fewest_tokens_restoring, unchanged
 from .markers import marker, parse_marker
-from ..tokens import count_tokens
 
 NOTE = "ls -R; an indented header: is a subdirectory of the nearest header above it with one indent less"
 JOINED_NOTE = ("ls -R; each directory's entries on one line split by spaces; "
@@ -80,11 +79,7 @@ def compress(text: str, params: Mapping[str, Any], ctx: Context) -> Compressed:
     candidates = [_render(lines, first, short_headers, {}, NOTE)]
     if runs and all(_joinable(lines[i]) for start, end in runs.items() for i in range(start, end)):
         candidates.append(_render(lines, first, short_headers, runs, JOINED_NOTE))
-    best, best_tokens = text, count_tokens(text)
-    for candidate in candidates:
-        if (tokens := count_tokens(candidate)) < best_tokens and _restores(candidate, text):
-            best, best_tokens = candidate, tokens
-    return Compressed(best)
+    return fewest_tokens_restoring(text, candidates, restore)
 
 
 def _short_headers(lines: list[str], headers: list[int]) -> dict[int, str]:
@@ -115,12 +110,6 @@ def _render(lines: list[str], first: int, short_headers: dict[int, str], runs: d
         index += 1
     return "\n".join(out)
 
-
-def _restores(candidate: str, original: str) -> bool:
-    try:
-        return restore(candidate) == original
-    except ValueError:  # a header the restorer cannot place: the rendering was ambiguous
-        return False
 
 
 def _parent_depth(stack: list[str], path: str) -> int | None:

@@ -30,7 +30,7 @@ import os
 import re
 from typing import Any, Mapping
 
-from ._base import Compressed, Context, unchanged
+from ._base import Compressed, Context, fewest_tokens_restoring, unchanged
 from .markers import marker, parse_marker
 from ..tokens import count_tokens
 
@@ -164,17 +164,8 @@ def compress(text: str, params: Mapping[str, Any], ctx: Context) -> Compressed:
         out.extend(_compact(lines[start:end], cost))
         done = end
     out.extend(lines[done:])
-    candidate = "\n".join(out)
-    if candidate == text or count_tokens(candidate) >= count_tokens(text) or not _restores(candidate, text):
-        return unchanged(text)
-    return Compressed(candidate)
+    return fewest_tokens_restoring(text, ["\n".join(out)], restore)
 
-
-def _restores(candidate: str, original: str) -> bool:
-    try:
-        return restore(candidate) == original
-    except ValueError:  # a marker the restorer cannot follow: the rendering was ambiguous
-        return False
 
 
 def restore(text: str) -> str:

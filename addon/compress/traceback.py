@@ -44,9 +44,8 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from ._base import Compressed, Context, unchanged
+from ._base import Compressed, Context, fewest_tokens_restoring, unchanged
 from .markers import marker, parse_marker
-from ..tokens import count_tokens
 
 KIND = "traceback"
 NOTE = "frames as path:line in function"
@@ -129,18 +128,8 @@ def compress(text: str, params: Mapping[str, Any], ctx: Context) -> Compressed:
     lines = text.split("\n")
     # Dropping repeated paths needs a longer note, which a short traceback may not pay back.
     candidates = [rendered for same_file in (True, False) if (rendered := _render(lines, same_file))]
-    best, best_tokens = text, count_tokens(text)
-    for candidate in candidates:
-        if (tokens := count_tokens(candidate)) < best_tokens and _restores(candidate, text):
-            best, best_tokens = candidate, tokens
-    return Compressed(best)
+    return fewest_tokens_restoring(text, candidates, restore)
 
-
-def _restores(candidate: str, original: str) -> bool:
-    try:
-        return restore(candidate) == original
-    except ValueError:  # a short frame with no frame above it: the rendering was ambiguous
-        return False
 
 
 def restore(text: str) -> str:
