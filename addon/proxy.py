@@ -194,27 +194,26 @@ class HeadroomAddon:
             return
         try:
             entry = state.to_entry()
-            entry.tool_calls = [call for call in entry.tool_calls if self._first_time(call)]
+            entry.tool_calls = [call for call in entry.tool_calls if _first_time(self._logged_calls, _call_key(call))]
             # every request repeats the originals of the conversation's earlier outputs too
-            entry.originals = {key: text for key, text in entry.originals.items() if self._first_original(key)}
+            entry.originals = {key: text for key, text in entry.originals.items()
+                               if _first_time(self._logged_originals, key)}
             self._flow_log.record(entry)
         except Exception:  # logging must never break traffic
             logger.warning("could not queue a flow for the log", exc_info=True)
 
-    def _first_time(self, call) -> bool:
-        # the log's own dedupe key is a sha256 of the output; an in-process hash is enough here
-        key = (call.session_id, call.call_id or call.position, call.tool, len(call.output), hash(call.output))
-        if self._logged_calls.get(key) is not None:
-            return False
-        self._logged_calls.put(key, True)
-        return True
 
-    def _first_original(self, key: str) -> bool:
-        if self._logged_originals.get(key) is not None:
-            return False
-        self._logged_originals.put(key, True)
-        return True
+def _call_key(call) -> tuple:
+    # the log's own dedupe key is a sha256 of the output; an in-process hash is enough here
+    return (call.session_id, call.call_id or call.position, call.tool, len(call.output), hash(call.output))
 
+
+def _first_time(queued: LruMemo[bool], key) -> bool:
+    """Whether ``key`` is new to ``queued`` (and remember it): what the log already has is not queued again."""
+    if queued.get(key) is not None:
+        return False
+    queued.put(key, True)
+    return True
 
 def _load_rules(path: str | None):
     from rules import RulesError, RulesWatcher
