@@ -6,7 +6,8 @@ with each, runs the chosen compressors and writes the new texts back, touching n
 Cache safety: in ``cache`` mode everything that decides an output's new text (its text, call,
 the rules, and the outputs *before* it in the body) is the same in every later request of the
 conversation, so each request repeats the bytes of the one before. Only ``token`` mode looks
-at later turns (stale file reads, the age of an output) and so may change earlier bytes.
+at later turns (stale, superseded and idle outputs, the age of an output) and so may change
+earlier bytes, at checkpoints only (``addon/token_mode.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from addon import token_mode
 from addon.compress._base import Compressed, Context, not_longer
 from addon.memo import LruMemo
 from addon.tool_output import JsonPath, ToolOutput
@@ -110,8 +112,11 @@ def compress_body(raw_text: str, doc: Any, wire: Any, rules: RuleSet, mode: str 
     model = _model(wire, doc)
     facts = [_Facts.of(output, rules) for output in outputs]
     rules_facts = _RulesFacts.cache_for(rules)
-    ages = _ages(outputs) if mode == "token" else None
-    stale, superseding = _stale_reads(facts, ages, rules) if ages is not None else ({}, {})
+    window = token_mode.window(outputs, rules.token_mode.step_turns) if mode == "token" else None
+    ages = window.ages if window else None
+    retiring = (token_mode.retirements(outputs, facts, window, rules.token_mode) if window
+                else token_mode.Retirements({}, {}))
+    stale, superseding = retiring.stale, retiring.superseding
     earlier_outputs: dict[str, str] = {}
     earlier_reads: dict[str, tuple[str, str]] = {}
     earlier_read_shas: dict[str, tuple[str, str]] = {}
@@ -382,53 +387,6 @@ def _report_failure(name: str, exc: Exception) -> None:
 
 # -- token mode --------------------------------------------------------------------------------
 
-def _stale_reads(facts: list[_Facts], ages: list[int], rules: RuleSet) -> tuple[dict[int, str], dict[int, str]]:
-    """(index of each file read that later calls made stale -> why, index of each read that
-    superseded an earlier one -> a note: with the earlier read gone, it may now be sent in full).
-
-    A read is stale when the same read was made again later, or the file was rewritten whole
-    later (the new content is in that call). A read followed by a partial edit still tells the
-    model most of the file, so it is retired only once ``edited_reads_min_age`` turns old.
-    """
-    stale: dict[int, str] = {}
-    superseding: dict[int, str] = {}
-    if not rules.stale_reads and rules.edited_reads_min_age is None:
-        return stale, superseding
-    rewritten: set[str] = set()
-    edited: set[str] = set()
-    last_read: dict[tuple[str, str], int] = {}
-    for index in range(len(facts) - 1, -1, -1):  # walk backwards: "later" is already seen
-        access = facts[index].access
-        if access is None:
-            continue
-        what, path = access
-        if what == "write":
-            rewritten.add(path)
-            continue
-        if what == "edit":
-            edited.add(path)
-            continue
-        read_key = (path, facts[index].arguments_key)
-        if rules.stale_reads and path in rewritten:
-            stale[index] = f"read of {path} is stale: the file was rewritten later"
-        elif rules.stale_reads and read_key in last_read:
-            stale[index] = f"read of {path} superseded by a later read of it"
-            superseding[last_read[read_key]] = "latest read of its file: earlier ones retired (token mode)"
-        elif (path in edited and rules.edited_reads_min_age is not None
-              and ages[index] >= rules.edited_reads_min_age):
-            stale[index] = f"read of {path} is stale: the file was edited later"
-        if read_key not in last_read:
-            last_read[read_key] = index
-    return stale, superseding
-
-
-def _ages(outputs: list[ToolOutput]) -> list[int]:
-    """For each output, how many later tool-result turns the body holds."""
-    turns = sorted({output.turn for output in outputs})
-    position = {turn: i for i, turn in enumerate(turns)}
-    return [len(turns) - 1 - position[output.turn] for output in outputs]
-
-
 def _stale_marker(output: ToolOutput, why: str, tokens: int, originals: dict[str, str]) -> tuple[str, int, str]:
     from addon.compress.markers import marker, ref_of
 
@@ -437,7 +395,7 @@ def _stale_marker(output: ToolOutput, why: str, tokens: int, originals: dict[str
     if after >= tokens or len(text) > len(output.text):
         return output.text, tokens, "stale, but the marker is not smaller"
     originals[_sha256(output.text)] = output.text
-    return text, after, "stale read replaced (token mode)"
+    return text, after, "retired (token mode)"
 
 
 # -- plumbing ----------------------------------------------------------------------------------
@@ -505,3 +463,4 @@ def clear_memo() -> None:
     _KINDS.clear()
     _FACTS.clear()
     _RulesFacts._by_rules.clear()
+    token_mode.clear_memo()

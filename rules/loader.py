@@ -9,6 +9,7 @@ from typing import Any, Iterable, Mapping
 from rules.errors import RulesError, RulesErrors
 from rules.match import BUILTIN_HOSTS, FileTools, Rule, RuleSet, compile_globs
 from rules.schema import RuleFile, read_rule_file
+from rules.token_mode import TokenModePolicy
 
 logger = logging.getLogger(__name__)
 
@@ -89,8 +90,7 @@ def _build(files: list[RuleFile], registry: Mapping[str, Any]) -> RuleSet:
             shell_re=compile_globs(file_lists.get("shell_tools")),
             path_arguments=tuple(file_lists.get("path_arguments", ())),
         ),
-        stale_reads=bool(token_mode.get("stale_reads", True)),
-        edited_reads_min_age=token_mode.get("edited_reads_min_age"),
+        token_mode=TokenModePolicy.from_settings(token_mode),
         registry=dict(registry),
         sources=tuple(Path(f.path).name for f in files),
         _protected_re=compile_globs(protected),

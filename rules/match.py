@@ -7,10 +7,13 @@ import functools
 import re
 import shlex
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Mapping
 
 from addon.tool_output import ToolOutput
 from rules.schema import RuleSpec, Step
+
+if TYPE_CHECKING:  # rules.token_mode builds on compile_globs below
+    from rules.token_mode import TokenModePolicy
 
 Action = Literal["protect", "verbatim", "keep", "compress"]
 
@@ -154,11 +157,8 @@ class RuleSet:
     verbatim_tools: tuple[str, ...]
     rules: tuple[Rule, ...]
     files: FileTools
-    stale_reads: bool
-    """Token mode: retire file reads superseded by a later read or rewrite of the file."""
-    edited_reads_min_age: int | None
-    """Token mode: retire a read followed by an edit of its file once it is this many tool turns
-    old (None: never)."""
+    token_mode: TokenModePolicy
+    """What token mode may retire from earlier turns."""
     registry: Mapping[str, Any]
     """Compressor name -> CompressorSpec, as validated against."""
     sources: tuple[str, ...]

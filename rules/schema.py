@@ -67,7 +67,9 @@ class RuleFile:
 
 
 FILES_KEYS = ("read_tools", "write_tools", "edit_tools", "shell_tools", "path_arguments")
-TOKEN_MODE_KEYS: dict[str, type] = {"stale_reads": bool, "edited_reads_min_age": int}
+TOKEN_MODE_KEYS = ("stale_reads", "edited_reads_min_age", "repeated_calls", "idle_outputs", "step_turns")
+REPEATED_CALLS_KEYS = ("tools", "ignore_arguments")
+IDLE_OUTPUTS_KEYS = ("min_age", "idle_turns", "tools")
 RULE_CONDITIONS = ("tool", "kind", "min_tokens", "max_tokens", "provider", "model", "is_error",
                    "mode", "min_age")
 RULE_KEYS = ("name", *RULE_CONDITIONS, "compress")
@@ -202,13 +204,7 @@ class _Checker:
                     check = None if sub == "path_arguments" else glob_problem
                     result.files[sub] = self.strings(sub_value, f"files.{sub}", check) or []
             elif key == "token_mode":
-                for sub, _, sub_value in self.mapping(value, "token_mode", tuple(TOKEN_MODE_KEYS)):
-                    if TOKEN_MODE_KEYS[sub] is int:
-                        checked = self.non_negative_int(sub_value, f"token_mode.{sub}")
-                    else:
-                        checked = self.typed(sub_value, f"token_mode.{sub}", TOKEN_MODE_KEYS[sub])
-                    if checked is not None:
-                        result.token_mode[sub] = checked
+                self.token_mode(value, result.token_mode)
             elif key == "rules":
                 if not isinstance(value, yaml.SequenceNode):
                     self.fail(value, f"rules must be a list of rules, got {_kind_of(value)}")
@@ -218,6 +214,40 @@ class _Checker:
                     if rule is not None:
                         result.rules.append(rule)
         return result
+
+    def token_mode(self, node: yaml.Node, into: dict[str, Any]) -> None:
+        """``token_mode``'s settings; ``repeated_calls`` and ``idle_outputs`` are sub-mappings,
+        or ``false`` to turn them off (stored as None)."""
+        for sub, _, value in self.mapping(node, "token_mode", TOKEN_MODE_KEYS):
+            where = f"token_mode.{sub}"
+            checked: Any = None
+            if sub == "stale_reads":
+                checked = self.typed(value, where, bool)
+            elif sub in ("edited_reads_min_age", "step_turns"):
+                checked = self.non_negative_int(value, where)
+            elif isinstance(value, yaml.ScalarNode) and self.scalar(value) is False:
+                into[sub] = None
+                continue
+            elif sub == "repeated_calls":
+                checked = {}
+                for name, _, item in self.mapping(value, where, REPEATED_CALLS_KEYS):
+                    found = self.strings(item, f"{where}.{name}", glob_problem if name == "tools" else None)
+                    if found is not None:
+                        checked[name] = tuple(found)
+            else:  # idle_outputs
+                checked = {}
+                entries = self.mapping(value, where, IDLE_OUTPUTS_KEYS)
+                for name, _, item in entries:
+                    found = (self.strings(item, f"{where}.{name}", glob_problem) if name == "tools"
+                             else self.non_negative_int(item, f"{where}.{name}"))
+                    if found is not None:
+                        checked[name] = tuple(found) if name == "tools" else found
+                if isinstance(value, yaml.MappingNode) and all(name != "min_age" for name, _, _ in entries):
+                    self.fail(value, f"{where} needs min_age (how many tool turns old an output must be)")
+                if "min_age" not in checked:
+                    checked = None
+            if checked is not None:
+                into[sub] = checked
 
     def rule(self, node: yaml.Node, index: int) -> RuleSpec | None:
         errors_before = len(self.errors)

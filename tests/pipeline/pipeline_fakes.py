@@ -62,6 +62,7 @@ files:
   path_arguments: [file_path]
 token_mode:
   edited_reads_min_age: 4
+  step_turns: 1   # these tests are about what token mode retires; when is tested on its own
 rules:
   - name: old-logs
     tool: Log

@@ -42,7 +42,7 @@ def test_token_mode_retires_stale_and_superseded_reads(tmp_path):
     cache, token = both_modes(tmp_path)
     stale = token.outputs[1]
     assert stale.text.startswith("[headroom: stale read of /src/a.py superseded by a later read of it #")
-    assert stale.note == "stale read replaced (token mode)"
+    assert stale.note == "retired (token mode)"
     assert FILE_V1 in token.originals.values()
     assert "read of /src/b.py superseded by a later read" in token.outputs[2].text
     assert "[headroom: stale" not in cache.text

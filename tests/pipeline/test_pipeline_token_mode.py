@@ -22,7 +22,9 @@ BUILD_LOG = "\n".join(f"Compiling module_{i} took {i * 3} ms" for i in range(120
 CALLS = [
     ("Bash", {"command": "make build"}, BUILD_LOG),
     ("Write", {"file_path": "/src/app.py", "content": CONTENT}, WRITE_RESULT),
-] + [("Bash", {"command": f"echo step {i}"}, f"step {i}") for i in range(25)]
+] + [("Bash", {"command": f"echo step {i}"}, f"step {i}") for i in range(45)]
+# 47 tool turns: the shipped rules' latest checkpoint (every 15 turns) is at 45, where the log
+# is 44 turns old.
 
 
 @pytest.fixture(autouse=True)

@@ -77,4 +77,4 @@ def test_the_readme_example_is_a_valid_rule_file(tmp_path):
     path.write_text(example, encoding="utf-8")
     rule_set, errors = check_rules(str(path))
     assert errors == []
-    assert rule_set.rules[0].label == "example.yaml:26 (github-lists)"
+    assert rule_set.rules[0].label == "example.yaml:34 (github-lists)"

@@ -42,6 +42,12 @@ def the_problem(tmp_path, text: str) -> RulesError:
     ("extends: base\n", 1, "unknown base 'base'"),
     ("version: 2\n", 1, "unsupported version 2"),
     ("rules:\n  - compress: keep\n    compress: dedupe\n", 3, "duplicate key 'compress'"),
+    ("token_mode:\n  repeated_calls:\n    tool: [Bash]\n", 3, "unknown key 'tool', did you mean 'tools'?"),
+    ("token_mode:\n  repeated_calls:\n    tools: ['Ba[sh']\n", 3, "bad glob 'Ba[sh'"),
+    ("token_mode:\n  idle_outputs:\n    idle_turns: 3\n", 3, "idle_outputs needs min_age"),
+    ("token_mode:\n  idle_outputs:\n    min_age: -1\n", 3, "min_age must be 0 or more"),
+    ("token_mode:\n  step_turns: often\n", 2, "step_turns must be an integer"),
+    ("token_mode:\n  idle_outputs: 40\n", 2, "idle_outputs must be a mapping"),
 ])
 def test_each_problem_names_file_line_and_what_is_wrong(tmp_path, text, line, fragment):
     error = the_problem(tmp_path, text)
