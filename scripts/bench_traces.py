@@ -197,7 +197,12 @@ def _score_retention(pending: tuple[dict, list[Any], list[str]], next_body: dict
 
 
 def _texts_outside_tool_results(body: dict[str, Any], tool_text: set[str]) -> Iterator[str]:
-    """Every string of the body that is not a tool output's text (system, prompts, replies)."""
+    """Every string of the body that is not a tool output's text (system, prompts, replies).
+
+    A tool call's arguments are shown to the model as JSON, keys included (``file_path``,
+    ``limit``, ``old_string``): OpenAI sends them as that JSON string already, and an Anthropic
+    ``tool_use`` input's keys are yielded here so both formats count the same text.
+    """
     stack: list[Any] = [body]
     while stack:
         item = stack.pop()
@@ -205,9 +210,22 @@ def _texts_outside_tool_results(body: dict[str, Any], tool_text: set[str]) -> It
             if item not in tool_text:
                 yield item
         elif isinstance(item, dict):
+            if item.get("type") == "tool_use":
+                yield from _keys(item.get("input"))
             stack.extend(v for k, v in item.items() if k not in ("signature", "data"))
         elif isinstance(item, list):
             stack.extend(item)
+
+
+def _keys(value: Any) -> Iterator[str]:
+    """The object keys anywhere inside a JSON value."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield str(key)
+            yield from _keys(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _keys(inner)
 
 
 def _ratio(a: float, b: float) -> str:
