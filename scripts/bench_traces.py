@@ -118,7 +118,9 @@ def present(word: str, texts: list[str]) -> bool:
 
 
 def next_output_text(message: dict[str, Any]) -> str:
-    """What the agent wrote in a reply: its text and its tool calls' arguments."""
+    """What the agent wrote in a reply: its text and its tool calls' arguments, decoded (a
+    command's line break is a line break, not the ``\\n`` of its JSON, which would make
+    ``\\nimport`` look like a word ``nimport``)."""
     content = message.get("content")
     parts = [content] if isinstance(content, str) else []
     for block in content if isinstance(content, list) else []:
@@ -126,10 +128,28 @@ def next_output_text(message: dict[str, Any]) -> str:
             if block.get("type") == "text":
                 parts.append(block.get("text") or "")
             elif block.get("type") == "tool_use":
-                parts.append(json.dumps(block.get("input"), ensure_ascii=False))
+                parts.extend(_json_words(block.get("input")))
     for call in message.get("tool_calls") or []:
-        parts.append(((call.get("function") or {}).get("arguments")) or "")
+        arguments = ((call.get("function") or {}).get("arguments")) or ""
+        try:
+            parts.extend(_json_words(json.loads(arguments)))
+        except ValueError:
+            parts.append(arguments)
     return "\n".join(parts)
+
+
+def _json_words(value: Any, values: bool = True) -> Iterator[str]:
+    """The object keys anywhere inside a JSON value, and its string values unless ``values`` is
+    False."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield str(key)
+            yield from _json_words(inner, values)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _json_words(inner, values)
+    elif isinstance(value, str) and values:
+        yield value
 
 
 def replay(provider: str, bodies: Iterator[dict[str, Any]], rules: Any, mode: str,
@@ -211,21 +231,10 @@ def _texts_outside_tool_results(body: dict[str, Any], tool_text: set[str]) -> It
                 yield item
         elif isinstance(item, dict):
             if item.get("type") == "tool_use":
-                yield from _keys(item.get("input"))
+                yield from _json_words(item.get("input"), values=False)
             stack.extend(v for k, v in item.items() if k not in ("signature", "data"))
         elif isinstance(item, list):
             stack.extend(item)
-
-
-def _keys(value: Any) -> Iterator[str]:
-    """The object keys anywhere inside a JSON value."""
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            yield str(key)
-            yield from _keys(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            yield from _keys(inner)
 
 
 def _ratio(a: float, b: float) -> str:
