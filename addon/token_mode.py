@@ -68,23 +68,21 @@ class Window:
     checkpoint: int
     """How many tool turns lie before the latest checkpoint."""
     step: int
-
-    @property
-    def ages(self) -> list[int]:
-        """Tool turns between each output and the checkpoint (0 for the ones after it)."""
-        return [max(0, self.checkpoint - 1 - position) for position in self.positions]
-
-    @property
-    def size(self) -> int:
-        """How many outputs lie before the checkpoint (a prefix of the body's outputs)."""
-        return sum(1 for position in self.positions if position < self.checkpoint)
+    ages: list[int]
+    """Tool turns between each output and the checkpoint (0 for the ones after it)."""
+    size: int
+    """How many outputs lie before the checkpoint (a prefix of the body's outputs)."""
 
 
 def window(outputs: Sequence[ToolOutput], step: int) -> Window:
     step = max(1, step)
     turns = sorted({output.turn for output in outputs})
-    position = {turn: i for i, turn in enumerate(turns)}
-    return Window([position[output.turn] for output in outputs], len(turns) - len(turns) % step, step)
+    index_of = {turn: i for i, turn in enumerate(turns)}
+    positions = [index_of[output.turn] for output in outputs]
+    checkpoint = len(turns) - len(turns) % step
+    return Window(positions, checkpoint, step,
+                  ages=[max(0, checkpoint - 1 - position) for position in positions],
+                  size=sum(1 for position in positions if position < checkpoint))
 
 
 def retirements(outputs: Sequence[ToolOutput], facts: Sequence[OutputFacts], when: Window,
