@@ -5,7 +5,8 @@
    (equal once digits are ignored: timestamps, counters, ids) keeps its first and last line.
    Lines that report a problem are never folded by shape, only exact repeats of them.
 3. If still longer than ``max_lines``, only the head, the tail, every error, warning, failure
-   and summary line with ``context`` lines around it, and every stack trace whole are kept.
+   and summary line with ``context`` lines around it, and every stack trace whole (pytest's
+   ``FAILURES`` and ``ERRORS`` reports included) are kept.
 
 Everything dropped is kept in the originals under the ref its marker shows.
 """
@@ -31,6 +32,10 @@ IMPORTANT_RE = re.compile(
 )
 _TRACE_START = re.compile(r"^\s*Traceback \(most recent call last\)|^\S.*(?:Error|Exception)(?::|$)|^thread '.*' panicked")
 _TRACE_FRAME = re.compile(r"^\s+(?:File \"|at |\.\.\.|\^|~)|^\s{2,}\S|^During handling|^The above exception|^Caused by")
+_PYTEST_SECTION = re.compile(r"^=+ (?:FAILURES|ERRORS) =+$")
+"""pytest's report of each failure: tracebacks with the source of every frame, up to the next
+``=== ... ===`` heading. It is the stack trace of a test run, so it is kept whole."""
+_SECTION_END = re.compile(r"^=+ .* =+$")
 _DIGITS = re.compile(r"\d+")
 MIN_SHAPE_RUN = 4
 
@@ -76,6 +81,14 @@ def _keep_mask(lines: list[str], head: int, tail: int, context: int) -> list[boo
     index = 0
     while index < len(lines):
         line = lines[index]
+        if _PYTEST_SECTION.match(line):
+            end = index + 1
+            while end < len(lines) and not _SECTION_END.match(lines[end]):
+                end += 1
+            for kept in range(index, end):
+                keep[kept] = True
+            index = end
+            continue
         if _TRACE_START.search(line):
             end = index + 1
             while end < len(lines) and _TRACE_FRAME.match(lines[end]):

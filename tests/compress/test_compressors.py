@@ -87,6 +87,29 @@ def test_log_folds_repeats_and_keeps_traceback_whole():
             assert any(ref_of(original) == marker.ref for original in result.originals)
 
 
+def test_log_keeps_pytest_s_failure_report_whole():
+    words = ("models", "views", "forms", "urls", "admin", "signals", "utils")
+    passing = [f"tests/test_{words[n % 7]}.py::test_{words[n * 3 % 7]}_{n} PASSED" for n in range(300)]
+    names = [a + b for a in ("width", "height", "depth", "colour", "weight", "length")
+             for b in ("", "_min", "_max", "_mean", "_unit", "_scale", "_limit")]
+    source = [f"        {name} = normalise(label, {name}_table)" for name in names]  # longer than the tail kept
+    report = ["=================================== FAILURES ===================================",
+              "_________________________________ test_label _________________________________", "",
+              "    def check_label(label: Union[str, bytes]) -> None:", *source,
+              "        for pos, cp in enumerate(label):",
+              "            cp_value = ord(cp)",
+              ">           if intranges_contain(cp_value, codepoint_classes['PVALID']):",
+              "E           IndexError: list index out of range", "",
+              "idna/core.py:240: IndexError"]
+    summary = ["=========================== short test summary info ============================",
+               "FAILED tests/test_models.py::test_label - IndexError: list index out of range",
+               "========================= 1 failed, 300 passed in 3.10s ========================="]
+    text = "\n".join(passing + report + summary)
+    result = run("log", text)
+    assert all(line in result.text.split("\n") for line in report + summary)
+    assert len(result.text) < len(text) / 3
+
+
 def test_ansi_strips_colours_and_keeps_crlf():
     text = "\x1b[31mred\x1b[0m\r\nplain\r\n"
     assert run("ansi", text).text == "red\r\nplain\r\n"
