@@ -90,7 +90,7 @@ def retirements(outputs: Sequence[ToolOutput], facts: Sequence[OutputFacts], whe
     size, ages = when.size, when.ages
     outputs, facts = outputs[:size], facts[:size]
     stale, superseding = _stale_reads(facts, ages, policy)
-    for index, why in _repeated_calls(outputs, policy):
+    for index, why in _repeated_calls(outputs, facts, policy):
         stale.setdefault(index, why)
     for index, why in _idle_outputs(outputs, facts, when, policy, stale):
         stale.setdefault(index, why)
@@ -134,7 +134,8 @@ def _stale_reads(facts: Sequence[OutputFacts], ages: list[int],
     return stale, superseding
 
 
-def _repeated_calls(outputs: Sequence[ToolOutput], policy: TokenModePolicy) -> Iterator[tuple[int, str]]:
+def _repeated_calls(outputs: Sequence[ToolOutput], facts: Sequence[OutputFacts],
+                    policy: TokenModePolicy) -> Iterator[tuple[int, str]]:
     repeated = policy.repeated_calls
     if repeated is None:
         return
@@ -143,7 +144,7 @@ def _repeated_calls(outputs: Sequence[ToolOutput], policy: TokenModePolicy) -> I
         output = outputs[index]
         if not repeated.covers(output.tool_name):
             continue
-        key = repeated.call_key(output.tool_name, output.arguments)
+        key = repeated.call_key(output.tool_name, output.arguments, facts[index].arguments_key)
         if key in next_call:
             # the next run, not the latest: the marker must not change when another run comes
             yield index, f"{output.tool_name} output superseded by the same call made later, in {next_call[key]}"

@@ -30,12 +30,17 @@ class RepeatedCalls:
     def covers(self, tool_name: str) -> bool:
         return bool(self.tools_re and self.tools_re.match(tool_name or ""))
 
-    def call_key(self, tool_name: str, arguments: Any) -> tuple[str, str]:
+    def call_key(self, tool_name: str, arguments: Any, arguments_key: str) -> tuple[str, str]:
         """What two calls must share to ask the same thing: the tool and its arguments, less
-        the ignored ones. Tool names ignore case, as everywhere in the rules."""
-        if isinstance(arguments, Mapping):
-            arguments = {k: v for k, v in arguments.items() if k not in self.ignored_arguments}
-        return (tool_name or "").lower(), json.dumps(arguments, sort_keys=True, ensure_ascii=False, default=str)
+        the ignored ones. Tool names ignore case, as everywhere in the rules.
+
+        ``arguments_key`` is the arguments' canonical JSON the pipeline already made (sorted
+        keys, no spaces); it is used as is unless an ignored argument has to come out first.
+        """
+        if isinstance(arguments, Mapping) and not self.ignored_arguments.isdisjoint(arguments):
+            kept = {k: v for k, v in arguments.items() if k not in self.ignored_arguments}
+            arguments_key = json.dumps(kept, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+        return (tool_name or "").lower(), arguments_key
 
 
 @dataclass(frozen=True)
