@@ -1,5 +1,5 @@
-"""Load with ``mitmdump -s headroom_addon.py``: the addon itself lives in the installed ``addon`` package."""
+"""Load with ``mitmdump -s headroom_addon.py``: the addon itself lives in the installed ``headroom_mitm.addon`` package."""
 
-from addon.proxy import HeadroomAddon
+from headroom_mitm.addon.proxy import HeadroomAddon
 
 addons = [HeadroomAddon()]

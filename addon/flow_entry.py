@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from addon.redact import redact_url_path
-from addon.store.entries import FlowEntry, ToolCallEntry
-from addon.tool_output import ToolOutput
+from headroom_mitm.addon.redact import redact_url_path
+from headroom_mitm.addon.store.entries import FlowEntry, ToolCallEntry
+from headroom_mitm.addon.tool_output import ToolOutput
 
 
 def tool_call_entries(

@@ -11,7 +11,7 @@ from typing import Any
 
 from mitmproxy import http
 
-from addon.request_body import RequestBody
+from headroom_mitm.addon.request_body import RequestBody
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class FlowState:
 
     @classmethod
     def begin(cls, flow: http.HTTPFlow, wire: Any, mode: str) -> "FlowState":
-        from addon.redact import secrets_from_headers
+        from headroom_mitm.addon.redact import secrets_from_headers
 
         request = flow.request
         return cls(
@@ -133,7 +133,7 @@ class FlowState:
     # ---- the log entry -----------------------------------------------------------------------
 
     def to_entry(self):
-        from addon.flow_entry import build_entry
+        from headroom_mitm.addon.flow_entry import build_entry
 
         return build_entry(self)
 

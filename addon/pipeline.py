@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from addon import token_mode
-from addon.compress._base import Compressed, Context, not_longer
-from addon.memo import LruMemo
-from addon.tool_output import JsonPath, ToolOutput
-from rules import Decision, RuleSet
+from headroom_mitm.addon import token_mode
+from headroom_mitm.addon.compress._base import Compressed, Context, not_longer
+from headroom_mitm.addon.memo import LruMemo
+from headroom_mitm.addon.tool_output import JsonPath, ToolOutput
+from headroom_mitm.rules import Decision, RuleSet
 
 logger = logging.getLogger(__name__)
 
@@ -388,7 +388,7 @@ def _report_failure(name: str, exc: Exception) -> None:
 # -- token mode --------------------------------------------------------------------------------
 
 def _stale_marker(output: ToolOutput, why: str, tokens: int, originals: dict[str, str]) -> tuple[str, int, str]:
-    from addon.compress.markers import marker, ref_of
+    from headroom_mitm.addon.compress.markers import marker, ref_of
 
     text = marker("stale", why, ref_of(output.text))
     after = _count_tokens(text)
@@ -404,7 +404,7 @@ def _rewrite(wire: Any, raw_text: str, replacements: dict[JsonPath, str], outcom
     try:
         rewrite = getattr(wire, "rewrite", None)
         if rewrite is None:
-            from addon.providers._splice import splice as rewrite_fn
+            from headroom_mitm.addon.providers._splice import splice as rewrite_fn
 
             return rewrite_fn(raw_text, replacements)
         return rewrite(raw_text, replacements)
@@ -428,7 +428,7 @@ def _model(wire: Any, doc: Any) -> str:
 
 def _detect_kind(output: ToolOutput) -> str:
     try:
-        from addon.compress.kinds import detect_kind
+        from headroom_mitm.addon.compress.kinds import detect_kind
     except ImportError:
         return "text"
     try:
@@ -440,7 +440,7 @@ def _detect_kind(output: ToolOutput) -> str:
 
 def _count_tokens(text: str) -> int:
     try:
-        from addon.tokens import count_tokens
+        from headroom_mitm.addon.tokens import count_tokens
     except ImportError:
         return len(text) // 4
     return count_tokens(text)

@@ -14,13 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 from mitmproxy import ctx, exceptions, http, tls
 
-from addon import providers
-from addon.flow_state import FlowState
-from addon.hosts import DEFAULT_PROVIDER_HOSTS, HostMatcher
-from addon.memo import LruMemo
-from addon.options import DECLARATIONS, Settings, parse_settings
-from addon.request_body import RequestBody, process_request_body
-from addon.stream_tap import StreamTap
+from headroom_mitm.addon import providers
+from headroom_mitm.addon.flow_state import FlowState
+from headroom_mitm.addon.hosts import DEFAULT_PROVIDER_HOSTS, HostMatcher
+from headroom_mitm.addon.memo import LruMemo
+from headroom_mitm.addon.options import DECLARATIONS, Settings, parse_settings
+from headroom_mitm.addon.request_body import RequestBody, process_request_body
+from headroom_mitm.addon.stream_tap import StreamTap
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +66,8 @@ class HeadroomAddon:
             )
 
     def _open_flow_log(self, db: str) -> None:
-        from addon.store.engine import default_db_path
-        from addon.store.writer import FlowLog
+        from headroom_mitm.addon.store.engine import default_db_path
+        from headroom_mitm.addon.store.writer import FlowLog
 
         if self._flow_log is not None:
             self._flow_log.close()
@@ -216,7 +216,7 @@ def _first_time(queued: LruMemo[bool], key) -> bool:
     return True
 
 def _load_rules(path: str | None):
-    from rules import RulesError, RulesWatcher
+    from headroom_mitm.rules import RulesError, RulesWatcher
 
     try:
         return RulesWatcher(path)

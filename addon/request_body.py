@@ -11,8 +11,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from addon.conversation import body_tokens, fallback_session_id
-from addon.tool_output import ToolOutput
+from headroom_mitm.addon.conversation import body_tokens, fallback_session_id
+from headroom_mitm.addon.tool_output import ToolOutput
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def process_request_body(raw: bytes | str, wire: Any, rules: Any, mode: str) -> 
 
 
 def _describe(result: RequestBody, doc: dict, wire: Any) -> None:
-    from addon.tokens import count_tokens
+    from headroom_mitm.addon.tokens import count_tokens
 
     result.model = wire.model(doc) or ""
     result.session_id = wire.session_hint(doc) or fallback_session_id(doc)
@@ -69,7 +69,7 @@ def _describe(result: RequestBody, doc: dict, wire: Any) -> None:
 
 
 def _compress(result: RequestBody, text: str, doc: dict, wire: Any, rules: Any, mode: str) -> None:
-    from addon.pipeline import compress_body
+    from headroom_mitm.addon.pipeline import compress_body
 
     outcome = compress_body(text, doc, wire, rules, mode)
     result.outputs = [report.output for report in outcome.outputs]

@@ -23,9 +23,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator, Protocol, Sequence
 
-from addon.memo import LruMemo
-from addon.tool_output import ToolOutput
-from rules.token_mode import TokenModePolicy
+from headroom_mitm.addon.memo import LruMemo
+from headroom_mitm.addon.tool_output import ToolOutput
+from headroom_mitm.rules.token_mode import TokenModePolicy
 
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
 """A word as both sides are cut into: identifiers, dotted names, file names."""

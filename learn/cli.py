@@ -9,8 +9,8 @@ import os
 import sys
 from pathlib import Path
 
-from learn.mine import Pattern, mine, project_root, select_patterns
-from learn.write import AGENT_FILES, MAX_LINES, plan_changes, render_line, render_lines
+from headroom_mitm.learn.mine import Pattern, mine, project_root, select_patterns
+from headroom_mitm.learn.write import AGENT_FILES, MAX_LINES, plan_changes, render_line, render_lines
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def _agents(text: str) -> list[str]:
 
 
 def run_learn(args: argparse.Namespace) -> int:
-    from learn.log import open_log, read_calls
+    from headroom_mitm.learn.log import open_log, read_calls
 
     try:
         agents = _agents(args.agents)
@@ -162,9 +162,9 @@ def _print_summary(calls: int, sessions: int, chosen: list[Pattern], min_evidenc
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from addon.store.engine import default_db_path, describe_target
-    from learn.importers import TranscriptError
-    from learn.log import import_transcripts, open_log
+    from headroom_mitm.addon.store.engine import default_db_path, describe_target
+    from headroom_mitm.learn.importers import TranscriptError
+    from headroom_mitm.learn.log import import_transcripts, open_log
 
     target = args.db or str(default_db_path())
     try:

@@ -13,9 +13,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from learn.normalize import flags_of, program_of
-from learn.outcome import CallView, Outcome, is_test_command, test_segment, view_of
-from learn.records import CallRecord
+from headroom_mitm.learn.normalize import flags_of, program_of
+from headroom_mitm.learn.outcome import CallView, Outcome, is_test_command, test_segment, view_of
+from headroom_mitm.learn.records import CallRecord
 
 # how many later calls to look through for the recovery
 LOOKAHEAD = 15

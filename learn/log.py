@@ -10,12 +10,12 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
-from addon.store.engine import make_engine
-from addon.store.entries import ToolCallEntry
-from addon.store.persist import write_tool_calls
-from addon.store.schema import ensure_schema
-from learn.importers import iter_transcripts
-from learn.records import CallRecord
+from headroom_mitm.addon.store.engine import make_engine
+from headroom_mitm.addon.store.entries import ToolCallEntry
+from headroom_mitm.addon.store.persist import write_tool_calls
+from headroom_mitm.addon.store.schema import ensure_schema
+from headroom_mitm.learn.importers import iter_transcripts
+from headroom_mitm.learn.records import CallRecord
 
 logger = logging.getLogger(__name__)
 

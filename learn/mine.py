@@ -18,9 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from learn.episodes import Episode, TestRun, by_session, session_episodes, session_test_runs, views_of
-from learn.normalize import NO_SUCH_PATH, command_tokens, flags_of, missing_name, program_of, relativize
-from learn.records import CallRecord
+from headroom_mitm.learn.episodes import Episode, TestRun, by_session, session_episodes, session_test_runs, views_of
+from headroom_mitm.learn.normalize import NO_SUCH_PATH, command_tokens, flags_of, missing_name, program_of, relativize
+from headroom_mitm.learn.records import CallRecord
 
 logger = logging.getLogger(__name__)
 

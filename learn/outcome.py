@@ -12,7 +12,7 @@ from enum import Enum
 from functools import cached_property, lru_cache
 from typing import Any
 
-from learn.normalize import (
+from headroom_mitm.learn.normalize import (
     normalize_message,
     normalize_tool,
     parse_arguments,
@@ -21,7 +21,7 @@ from learn.normalize import (
     simplify_command,
     strip_ansi,
 )
-from learn.records import CallRecord
+from headroom_mitm.learn.records import CallRecord
 
 
 class Outcome(str, Enum):

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from learn.mine import Pattern
-from learn.normalize import NO_SUCH_PATH, PERSONAL_PATH
+from headroom_mitm.learn.mine import Pattern
+from headroom_mitm.learn.normalize import NO_SUCH_PATH, PERSONAL_PATH
 
 logger = logging.getLogger(__name__)
 

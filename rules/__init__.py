@@ -5,11 +5,11 @@
 The schema is documented in ``rules/README.md``.
 """
 
-from rules.errors import RulesError, RulesErrors
-from rules.loader import DEFAULT_RULES_PATH, check_rules, load_rules
-from rules.match import BUILTIN_HOSTS, Decision, Rule, RuleSet
-from rules.schema import KINDS, MODES, PROVIDERS, Step
-from rules.watch import RulesWatcher
+from headroom_mitm.rules.errors import RulesError, RulesErrors
+from headroom_mitm.rules.loader import DEFAULT_RULES_PATH, check_rules, load_rules
+from headroom_mitm.rules.match import BUILTIN_HOSTS, Decision, Rule, RuleSet
+from headroom_mitm.rules.schema import KINDS, MODES, PROVIDERS, Step
+from headroom_mitm.rules.watch import RulesWatcher
 
 __all__ = [
     "BUILTIN_HOSTS",

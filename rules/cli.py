@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check.add_argument("--json", action="store_true", help="print the result as JSON")
     check.set_defaults(func=run_check)
 
-    from addon.cli.compress import add_common_arguments
+    from headroom_mitm.addon.cli.compress import add_common_arguments
 
     explain = commands.add_parser(
         "explain", help="show which rule matched each tool output of a request body",
@@ -49,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from rules import check_rules
+    from headroom_mitm.rules import check_rules
 
     rule_set, errors = check_rules(args.file)
     name = args.file or "default.yaml"
@@ -71,9 +71,9 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    from addon.cli.compress import BodyError, parse_body
-    from addon.pipeline import compress_body
-    from rules import RulesError, load_rules
+    from headroom_mitm.addon.cli.compress import BodyError, parse_body
+    from headroom_mitm.addon.pipeline import compress_body
+    from headroom_mitm.rules import RulesError, load_rules
 
     try:
         rules = load_rules(args.rules)

@@ -6,10 +6,10 @@ import logging
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from rules.errors import RulesError, RulesErrors
-from rules.match import BUILTIN_HOSTS, FileTools, Rule, RuleSet, compile_globs
-from rules.schema import RuleFile, read_rule_file
-from rules.token_mode import TokenModePolicy
+from headroom_mitm.rules.errors import RulesError, RulesErrors
+from headroom_mitm.rules.match import BUILTIN_HOSTS, FileTools, Rule, RuleSet, compile_globs
+from headroom_mitm.rules.schema import RuleFile, read_rule_file
+from headroom_mitm.rules.token_mode import TokenModePolicy
 
 logger = logging.getLogger(__name__)
 
@@ -18,7 +18,7 @@ DEFAULT_RULES_PATH = Path(__file__).with_name("default.yaml")
 
 def compressor_registry() -> dict[str, Any]:
     """Compressor name -> CompressorSpec from ``addon.compress`` (a mapping or a list of specs)."""
-    from addon.compress import REGISTRY
+    from headroom_mitm.addon.compress import REGISTRY
 
     return normalise_registry(REGISTRY)
 

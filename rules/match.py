@@ -9,11 +9,11 @@ import shlex
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Mapping
 
-from addon.tool_output import ToolOutput
-from rules.schema import RuleSpec, Step
+from headroom_mitm.addon.tool_output import ToolOutput
+from headroom_mitm.rules.schema import RuleSpec, Step
 
 if TYPE_CHECKING:  # rules.token_mode builds on compile_globs below
-    from rules.token_mode import TokenModePolicy
+    from headroom_mitm.rules.token_mode import TokenModePolicy
 
 Action = Literal["protect", "verbatim", "keep", "compress"]
 

@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping
 
 import yaml
 
-from rules.errors import RulesError
+from headroom_mitm.rules.errors import RulesError
 
 KINDS = ("json", "log", "test", "search", "diff", "file_read", "text")
 MODES = ("cache", "token")

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from rules.match import compile_globs
+from headroom_mitm.rules.match import compile_globs
 
 DEFAULT_IGNORED_ARGUMENTS = ("description", "timeout", "block")
 """Arguments that say how to run a call, not what it asks: a command run again with another

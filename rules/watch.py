@@ -8,9 +8,9 @@ import threading
 import time
 from typing import Any, Callable
 
-from rules.errors import RulesError
-from rules.loader import load_rules
-from rules.match import RuleSet
+from headroom_mitm.rules.errors import RulesError
+from headroom_mitm.rules.loader import load_rules
+from headroom_mitm.rules.match import RuleSet
 
 logger = logging.getLogger(__name__)
 

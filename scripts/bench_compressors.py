@@ -29,12 +29,12 @@ DATA = REPO.parent / "shared" / "data"
 TRACES = DATA / "traces"
 sys.path.insert(0, str(REPO))
 
-from addon.compress import REGISTRY, run  # noqa: E402
-from addon.compress._base import Context  # noqa: E402
-from addon.compress.kinds import detect_kind  # noqa: E402
-from addon.tokens import count_tokens  # noqa: E402
-from addon.tool_output import ToolOutput  # noqa: E402
-from rules import RuleSet, load_rules  # noqa: E402
+from headroom_mitm.addon.compress import REGISTRY, run  # noqa: E402
+from headroom_mitm.addon.compress._base import Context  # noqa: E402
+from headroom_mitm.addon.compress.kinds import detect_kind  # noqa: E402
+from headroom_mitm.addon.tokens import count_tokens  # noqa: E402
+from headroom_mitm.addon.tool_output import ToolOutput  # noqa: E402
+from headroom_mitm.rules import RuleSet, load_rules  # noqa: E402
 
 # Which compressors are worth trying on which kind of output; "ansi", "long_lines" and the
 # conversation-aware ones apply to everything.

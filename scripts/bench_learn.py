@@ -53,9 +53,9 @@ def matches(label: dict, pattern: dict) -> bool:
 
 
 def mine_corpus(corpus: Path, min_evidence: int) -> list[dict]:
-    from learn.importers import iter_transcripts
-    from learn.mine import mine, select_patterns
-    from learn.records import chronological_key
+    from headroom_mitm.learn.importers import iter_transcripts
+    from headroom_mitm.learn.mine import mine, select_patterns
+    from headroom_mitm.learn.records import chronological_key
 
     records = [call for _, _, calls in iter_transcripts([corpus]) for call in calls]
     records.sort(key=chronological_key)

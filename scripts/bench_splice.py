@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from addon.providers import for_request  # noqa: E402
-from addon.providers._splice import splice  # noqa: E402
+from headroom_mitm.addon.providers import for_request  # noqa: E402
+from headroom_mitm.addon.providers._splice import splice  # noqa: E402
 from trace_bodies import claude_code_requests, claude_code_trace_files  # noqa: E402
 
 ANTHROPIC = for_request("api.anthropic.com", "/v1/messages")

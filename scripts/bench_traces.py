@@ -37,11 +37,11 @@ from typing import Any, Callable, Iterator
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(ROOT.parent / "shared" / "data" / "tiktoken"))
 
-from addon.conversation import preamble, turns, visible_text  # noqa: E402
-from addon.pipeline import compress_body  # noqa: E402
-from addon.providers import by_name  # noqa: E402
-from addon.tokens import count_tokens, tokenizer_name  # noqa: E402
-from rules import load_rules  # noqa: E402
+from headroom_mitm.addon.conversation import preamble, turns, visible_text  # noqa: E402
+from headroom_mitm.addon.pipeline import compress_body  # noqa: E402
+from headroom_mitm.addon.providers import by_name  # noqa: E402
+from headroom_mitm.addon.tokens import count_tokens, tokenizer_name  # noqa: E402
+from headroom_mitm.rules import load_rules  # noqa: E402
 
 # Figures of headroom-ai 0.42 on these traces, and the targets (issue 3), per provider.
 HEADROOM = {"anthropic": (0.718, 0.979, 0.842, 18.0), "openai-chat": (0.996, 0.996, 0.995, 82.0)}

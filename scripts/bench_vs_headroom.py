@@ -54,10 +54,10 @@ from bench_traces import (  # noqa: E402
     piece_tokens,
 )
 
-from addon.cli.compress import compress_text  # noqa: E402
-from addon.providers import by_name  # noqa: E402
-from addon.tokens import tokenizer_name  # noqa: E402
-from rules import load_rules  # noqa: E402
+from headroom_mitm.addon.cli.compress import compress_text  # noqa: E402
+from headroom_mitm.addon.providers import by_name  # noqa: E402
+from headroom_mitm.addon.tokens import tokenizer_name  # noqa: E402
+from headroom_mitm.rules import load_rules  # noqa: E402
 
 RUNNER = Path(__file__).resolve().parent / "_headroom_runner.py"
 OURS_CLI = ROOT / ".venv" / "bin" / "headroom"

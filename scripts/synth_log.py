@@ -27,7 +27,7 @@ _COLUMNS = "session_id, project, call_id, tool, arguments, output, is_error, exi
 
 def synthesize(path: Path, calls: int, traces: Path = TRACES) -> int:
     """Write a SQLite flow log of about ``calls`` tool calls at ``path``; return the row count."""
-    from learn.log import import_transcripts, open_log
+    from headroom_mitm.learn.log import import_transcripts, open_log
 
     if not traces.is_dir():
         raise SystemExit(f"agent traces not found at {traces}")

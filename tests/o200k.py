@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from addon.tokens import ENCODING_NAME, tokenizer_name
+from headroom_mitm.addon.tokens import ENCODING_NAME, tokenizer_name
 
 requires_o200k = pytest.mark.skipif(
     tokenizer_name() != ENCODING_NAME,

@@ -10,20 +10,20 @@ import argparse
 import importlib
 import sys
 
-from addon import __version__
+from headroom_mitm.addon import __version__
 
 # The module that registers each subcommand (its ``register(subparsers)``). Only the module of the
 # command being run is imported: ``headroom compress`` in a loop must not pay for SQLAlchemy or
 # scikit-learn it never uses.
 _SUBCOMMANDS = {
-    "stats": "addon.cli.stats",
-    "env": "addon.cli.env",
-    "original": "addon.cli.original",
-    "options": "addon.cli.options",
-    "compress": "addon.cli.compress",
-    "rules": "rules.cli",
-    "learn": "learn.cli",
-    "import": "learn.cli",
+    "stats": "headroom_mitm.addon.cli.stats",
+    "env": "headroom_mitm.addon.cli.env",
+    "original": "headroom_mitm.addon.cli.original",
+    "options": "headroom_mitm.addon.cli.options",
+    "compress": "headroom_mitm.addon.cli.compress",
+    "rules": "headroom_mitm.rules.cli",
+    "learn": "headroom_mitm.learn.cli",
+    "import": "headroom_mitm.learn.cli",
 }
 
 

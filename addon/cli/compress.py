@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any, TextIO
 
-from addon.providers import FORMAT_NAMES, by_name
+from headroom_mitm.addon.providers import FORMAT_NAMES, by_name
 
 EXAMPLES = """\
 examples:
@@ -89,7 +89,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rules import RulesError, load_rules
+    from headroom_mitm.rules import RulesError, load_rules
 
     try:
         rules = load_rules(args.rules)
@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
 
 def compress_text(text: str, rules: Any, mode: str, provider: str) -> str:
     """One body's text, compressed; raises ``BodyError`` for a body it cannot read."""
-    from addon.pipeline import compress_body
+    from headroom_mitm.addon.pipeline import compress_body
 
     doc, wire = parse_body(text, provider)
     return compress_body(text, doc, wire, rules, mode).text

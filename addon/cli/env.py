@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     if not ca.exists():
         print(f"headroom env: {ca} does not exist yet: start the proxy once (scripts/run) to create it")
         return 1
-    from addon.store.engine import default_db_path
+    from headroom_mitm.addon.store.engine import default_db_path
 
     bundle = write_bundle(ca, default_db_path().parent / "ca-bundle.pem")
     variables = environment(args.proxy, ca, bundle)

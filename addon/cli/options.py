@@ -12,7 +12,7 @@ import sys
 
 from mitmproxy import optmanager
 
-from addon.options import DECLARATIONS
+from headroom_mitm.addon.options import DECLARATIONS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

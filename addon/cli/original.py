@@ -10,8 +10,8 @@ from typing import TextIO
 
 from sqlalchemy import select
 
-from addon.store.engine import default_db_path, describe_target, is_url, make_engine
-from addon.store.models import Original
+from headroom_mitm.addon.store.engine import default_db_path, describe_target, is_url, make_engine
+from headroom_mitm.addon.store.models import Original
 
 _EXAMPLE = """\
 example:

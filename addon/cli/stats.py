@@ -12,8 +12,8 @@ from typing import Optional, TextIO
 
 from sqlalchemy import inspect
 
-from addon.store.engine import default_db_path, describe_target, is_url, make_engine
-from addon.store.queries import UsageRow, total_of, usage_by_model
+from headroom_mitm.addon.store.engine import default_db_path, describe_target, is_url, make_engine
+from headroom_mitm.addon.store.queries import UsageRow, total_of, usage_by_model
 
 _EXAMPLES = """\
 examples:

@@ -8,14 +8,14 @@ are passed through untouched.
 
 from __future__ import annotations
 
-from addon.providers._base import StreamParser, WireFormat
-from addon.providers._splice import SpliceError, splice
-from addon.providers._summary import ResponseSummary, ToolCall, Usage
-from addon.providers.anthropic import FORMAT as ANTHROPIC
-from addon.providers.gemini import GeminiFormat, model_from_path
-from addon.providers.openai_chat import FORMAT as OPENAI_CHAT
-from addon.providers.openai_responses import FORMAT as OPENAI_RESPONSES
-from addon.providers.openai_responses import summary_from_ws_message
+from headroom_mitm.addon.providers._base import StreamParser, WireFormat
+from headroom_mitm.addon.providers._splice import SpliceError, splice
+from headroom_mitm.addon.providers._summary import ResponseSummary, ToolCall, Usage
+from headroom_mitm.addon.providers.anthropic import FORMAT as ANTHROPIC
+from headroom_mitm.addon.providers.gemini import GeminiFormat, model_from_path
+from headroom_mitm.addon.providers.openai_chat import FORMAT as OPENAI_CHAT
+from headroom_mitm.addon.providers.openai_responses import FORMAT as OPENAI_RESPONSES
+from headroom_mitm.addon.providers.openai_responses import summary_from_ws_message
 
 __all__ = [
     "WireFormat",

@@ -7,10 +7,10 @@ import logging
 import re
 from typing import Any, Iterable, Iterator, Mapping
 
-from addon.providers._splice import splice
-from addon.providers._sse import SseDecoder, SseEvent
-from addon.providers._summary import ResponseSummary, ToolCall, Usage
-from addon.tool_output import JsonPath, ToolOutput
+from headroom_mitm.addon.providers._splice import splice
+from headroom_mitm.addon.providers._sse import SseDecoder, SseEvent
+from headroom_mitm.addon.providers._summary import ResponseSummary, ToolCall, Usage
+from headroom_mitm.addon.tool_output import JsonPath, ToolOutput
 
 logger = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ import re
 from json.decoder import scanstring
 from typing import Any, Mapping, Union
 
-from addon.memo import LruMemo
-from addon.tool_output import JsonPath
+from headroom_mitm.addon.memo import LruMemo
+from headroom_mitm.addon.tool_output import JsonPath
 
 __all__ = ["SpliceError", "splice", "string_spans"]
 

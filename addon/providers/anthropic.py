@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from addon.providers._base import (
+from headroom_mitm.addon.providers._base import (
     StreamParser as _StreamParserBase,
     WireFormat,
     arguments_text,
@@ -24,8 +24,8 @@ from addon.providers._base import (
     text_blocks,
     upsert_tool_call,
 )
-from addon.providers._summary import ResponseSummary, ToolCall, Usage
-from addon.tool_output import ToolOutput
+from headroom_mitm.addon.providers._summary import ResponseSummary, ToolCall, Usage
+from headroom_mitm.addon.tool_output import ToolOutput
 
 __all__ = ["AnthropicFormat", "StreamParser", "FORMAT"]
 

@@ -14,7 +14,7 @@ import json
 import re
 from typing import Any, Iterator
 
-from addon.providers._base import (
+from headroom_mitm.addon.providers._base import (
     StreamParser as _StreamParserBase,
     WireFormat,
     arguments_text,
@@ -24,8 +24,8 @@ from addon.providers._base import (
     as_str,
     find_working_directory,
 )
-from addon.providers._summary import ResponseSummary, ToolCall, Usage
-from addon.tool_output import JsonPath, ToolOutput
+from headroom_mitm.addon.providers._summary import ResponseSummary, ToolCall, Usage
+from headroom_mitm.addon.tool_output import JsonPath, ToolOutput
 
 __all__ = ["GeminiFormat", "StreamParser", "model_from_path"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from addon.providers._base import (
+from headroom_mitm.addon.providers._base import (
     StreamParser as _StreamParserBase,
     WireFormat,
     as_dict,
@@ -21,8 +21,8 @@ from addon.providers._base import (
     text_blocks,
     upsert_tool_call,
 )
-from addon.providers._summary import ResponseSummary, ToolCall, Usage
-from addon.tool_output import ToolOutput
+from headroom_mitm.addon.providers._summary import ResponseSummary, ToolCall, Usage
+from headroom_mitm.addon.tool_output import ToolOutput
 
 __all__ = ["OpenAIChatFormat", "StreamParser", "FORMAT"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from addon.providers._base import (
+from headroom_mitm.addon.providers._base import (
     StreamParser as _StreamParserBase,
     WireFormat,
     arguments_text,
@@ -25,8 +25,8 @@ from addon.providers._base import (
     text_blocks,
     upsert_tool_call,
 )
-from addon.providers._summary import ResponseSummary, ToolCall, Usage
-from addon.tool_output import JsonPath, ToolOutput
+from headroom_mitm.addon.providers._summary import ResponseSummary, ToolCall, Usage
+from headroom_mitm.addon.tool_output import JsonPath, ToolOutput
 
 __all__ = ["OpenAIResponsesFormat", "StreamParser", "FORMAT", "summary_from_ws_message"]
 

@@ -4,13 +4,13 @@
 transcript imports use inside their own transaction. Both dedupe by ``tool_call_fingerprint``.
 """
 
-from addon.store.engine import default_db_path, describe_target, make_engine
-from addon.store.entries import FlowEntry, ToolCallEntry, tool_call_fingerprint
-from addon.store.exit_codes import exit_code_of
-from addon.store.models import Flow, Meta, Original, ToolCall
-from addon.store.persist import ToolCallsWritten, write_flow, write_originals, write_tool_calls
-from addon.store.schema import ensure_schema
-from addon.store.writer import FlowLog
+from headroom_mitm.addon.store.engine import default_db_path, describe_target, make_engine
+from headroom_mitm.addon.store.entries import FlowEntry, ToolCallEntry, tool_call_fingerprint
+from headroom_mitm.addon.store.exit_codes import exit_code_of
+from headroom_mitm.addon.store.models import Flow, Meta, Original, ToolCall
+from headroom_mitm.addon.store.persist import ToolCallsWritten, write_flow, write_originals, write_tool_calls
+from headroom_mitm.addon.store.schema import ensure_schema
+from headroom_mitm.addon.store.writer import FlowLog
 
 __all__ = [
     "Flow",

@@ -9,7 +9,7 @@ from functools import cached_property
 from datetime import datetime
 from typing import Any, Optional
 
-from addon.store.models import utc_now
+from headroom_mitm.addon.store.models import utc_now
 
 __all__ = ["FlowEntry", "ToolCallEntry", "tool_call_fingerprint"]
 

@@ -18,10 +18,10 @@ from sqlalchemy import Connection, Table, insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from addon.redact import redact_json, redact_text, redact_url_path
-from addon.store.entries import FlowEntry, ToolCallEntry
-from addon.store.exit_codes import exit_code_of
-from addon.store.models import Flow, Original, ToolCall, utc_now
+from headroom_mitm.addon.redact import redact_json, redact_text, redact_url_path
+from headroom_mitm.addon.store.entries import FlowEntry, ToolCallEntry
+from headroom_mitm.addon.store.exit_codes import exit_code_of
+from headroom_mitm.addon.store.models import Flow, Original, ToolCall, utc_now
 
 __all__ = ["ToolCallsWritten", "write_flow", "write_tool_calls", "write_originals"]
 

@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 from sqlalchemy import Connection, and_, case, func, select
 
-from addon.store.models import Flow
+from headroom_mitm.addon.store.models import Flow
 
 __all__ = ["UsageRow", "usage_by_model", "total_of"]
 

@@ -12,7 +12,7 @@ import logging
 from sqlalchemy import Connection, Engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-from addon.store.models import SCHEMA_VERSION, Base, Meta
+from headroom_mitm.addon.store.models import SCHEMA_VERSION, Base, Meta
 
 __all__ = ["ensure_schema", "schema_version_of", "SchemaError"]
 

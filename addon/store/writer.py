@@ -19,10 +19,10 @@ from typing import Optional
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from addon.store.engine import SQLITE_BUSY_TIMEOUT_MS, describe_target, make_engine
-from addon.store.entries import FlowEntry
-from addon.store.persist import write_flow
-from addon.store.schema import ensure_schema
+from headroom_mitm.addon.store.engine import SQLITE_BUSY_TIMEOUT_MS, describe_target, make_engine
+from headroom_mitm.addon.store.entries import FlowEntry
+from headroom_mitm.addon.store.persist import write_flow
+from headroom_mitm.addon.store.schema import ensure_schema
 
 __all__ = ["FlowLog"]
 

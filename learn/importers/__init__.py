@@ -10,8 +10,8 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from learn.importers import claude_code, codex, mini_swe_agent, swe_agent
-from learn.records import CallRecord
+from headroom_mitm.learn.importers import claude_code, codex, mini_swe_agent, swe_agent
+from headroom_mitm.learn.records import CallRecord
 
 logger = logging.getLogger(__name__)
 

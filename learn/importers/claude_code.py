@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from learn.importers._common import content_text, json_lines, parse_time
-from learn.records import CallRecord
+from headroom_mitm.learn.importers._common import content_text, json_lines, parse_time
+from headroom_mitm.learn.records import CallRecord
 
 
 def read(path: Path) -> Iterator[CallRecord]:

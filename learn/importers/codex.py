@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from learn.importers._common import content_text, json_lines, parse_time
-from learn.records import CallRecord
+from headroom_mitm.learn.importers._common import content_text, json_lines, parse_time
+from headroom_mitm.learn.records import CallRecord
 
 _CALLS = {"function_call", "custom_tool_call", "local_shell_call"}
 _OUTPUTS = {"function_call_output", "custom_tool_call_output", "local_shell_call_output"}

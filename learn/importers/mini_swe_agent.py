@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from learn.importers._common import content_text, parse_time, stable_session_id
-from learn.records import CallRecord
+from headroom_mitm.learn.importers._common import content_text, parse_time, stable_session_id
+from headroom_mitm.learn.records import CallRecord
 
 _BASH_BLOCK = re.compile(r"```bash\s*\n(.*?)\n?```", re.S)
 _RETURN_CODE = re.compile(r"^\s*<returncode>(-?\d+)</returncode>")

@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from learn.importers._common import stable_session_id
-from learn.records import CallRecord
+from headroom_mitm.learn.importers._common import stable_session_id
+from headroom_mitm.learn.records import CallRecord
 
 # SWE-agent's own commands; anything else is run by its shell
 _AGENT_COMMANDS = {

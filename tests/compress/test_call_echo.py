@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
-from addon.compress import Context, run
-from addon.compress.call_echo import compress, expand
+from headroom_mitm.addon.compress import Context, run
+from headroom_mitm.addon.compress.call_echo import compress, expand
 
 CONTENT = "\n".join(f"def handler_{i}(request):\n    return respond(request, {i})" for i in range(20))
 ECHO = ("The file /src/app.py has been updated. Here's the result of running `cat -n` on a snippet:\n"

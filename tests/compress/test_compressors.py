@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from addon.compress import REGISTRY, Context, detect_kind, resolve_params, run
-from addon.compress.markers import parse_marker, ref_of
+from headroom_mitm.addon.compress import REGISTRY, Context, detect_kind, resolve_params, run
+from headroom_mitm.addon.compress.markers import parse_marker, ref_of
 
 
 @pytest.mark.parametrize("line", ["2025-06-01T10:00:00 INFO started", "10:00:00 worker ready",

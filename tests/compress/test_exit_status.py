@@ -6,11 +6,11 @@ import json
 
 from hypothesis import given, settings, strategies as st
 
-from addon.compress import REGISTRY, parse_marker, run
-from addon.pipeline import compress_body
-from addon.providers import by_name
-from addon.tokens import count_tokens
-from rules import load_rules
+from headroom_mitm.addon.compress import REGISTRY, parse_marker, run
+from headroom_mitm.addon.pipeline import compress_body
+from headroom_mitm.addon.providers import by_name
+from headroom_mitm.addon.tokens import count_tokens
+from headroom_mitm.rules import load_rules
 
 FRAMED = "<returncode>2</returncode>\n<output>\nls: cannot access 'missing': No such file or directory\n</output>"
 

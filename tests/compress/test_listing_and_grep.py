@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
-from addon.compress import REGISTRY, Context, detect_kind, run
-from addon.tokens import count_tokens
+from headroom_mitm.addon.compress import REGISTRY, Context, detect_kind, run
+from headroom_mitm.addon.tokens import count_tokens
 from o200k import requires_o200k
 
 LS_R = """.:

@@ -7,9 +7,9 @@ import re
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from addon.compress import Context, ls_long
-from addon.compress.markers import parse_marker
-from addon.tokens import count_tokens
+from headroom_mitm.addon.compress import Context, ls_long
+from headroom_mitm.addon.compress.markers import parse_marker
+from headroom_mitm.addon.tokens import count_tokens
 from o200k import requires_o200k
 
 LS_LA = """<returncode>0</returncode>

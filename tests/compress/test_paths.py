@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
-from addon.compress import Context, paths
-from addon.compress._base import not_longer
-from addon.tokens import count_tokens
+from headroom_mitm.addon.compress import Context, paths
+from headroom_mitm.addon.compress._base import not_longer
+from headroom_mitm.addon.tokens import count_tokens
 from o200k import requires_o200k
 
 FIND = """<returncode>0</returncode>

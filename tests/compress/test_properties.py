@@ -6,9 +6,9 @@ import json
 
 from hypothesis import given, settings, strategies as st
 
-from addon.compress import REGISTRY, Context, run
-from addon.compress.markers import MARKER_RE, marker, parse_marker
-from addon.tokens import count_tokens
+from headroom_mitm.addon.compress import REGISTRY, Context, run
+from headroom_mitm.addon.compress.markers import MARKER_RE, marker, parse_marker
+from headroom_mitm.addon.tokens import count_tokens
 
 LINE = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
 NUMBERED = st.builds(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 
-from addon.compress import REGISTRY, Context, detect_kind, run
-from addon.compress.markers import MARKER_RE, parse_marker, ref_of
-from addon.tokens import count_tokens
+from headroom_mitm.addon.compress import REGISTRY, Context, detect_kind, run
+from headroom_mitm.addon.compress.markers import MARKER_RE, parse_marker, ref_of
+from headroom_mitm.addon.tokens import count_tokens
 
 
 def _ctx(output) -> Context:

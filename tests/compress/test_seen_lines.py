@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
-from addon.compress import REGISTRY, Context, run
-from addon.compress.markers import parse_marker
-from addon.compress.seen_lines import expand
+from headroom_mitm.addon.compress import REGISTRY, Context, run
+from headroom_mitm.addon.compress.markers import parse_marker
+from headroom_mitm.addon.compress.seen_lines import expand
 
 SOURCE = [f"    def method_{n}(self, value):  # does thing {n}" for n in range(1, 61)]
 

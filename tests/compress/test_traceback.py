@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
-from addon.compress import Context, marker, parse_marker
-from addon.compress import traceback
-from addon.tokens import count_tokens
+from headroom_mitm.addon.compress import Context, marker, parse_marker
+from headroom_mitm.addon.compress import traceback
+from headroom_mitm.addon.tokens import count_tokens
 from o200k import requires_o200k
 
 DJANGO = """Traceback (most recent call last):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from learn.records import CallRecord
+from headroom_mitm.learn.records import CallRecord
 
 TRACES = Path(__file__).resolve().parents[3] / "shared" / "data" / "traces"
 
@@ -43,10 +43,10 @@ def bash_session(session_id: str, steps: list[tuple[str, int, str]], project: st
 
 def store(target: str, records: list[CallRecord], source: str = "proxy") -> None:
     """Write ``records`` into the flow log at ``target`` the way the proxy writes tool calls."""
-    from addon.store.engine import make_engine
-    from addon.store.entries import ToolCallEntry
-    from addon.store.persist import write_tool_calls
-    from addon.store.schema import ensure_schema
+    from headroom_mitm.addon.store.engine import make_engine
+    from headroom_mitm.addon.store.entries import ToolCallEntry
+    from headroom_mitm.addon.store.persist import write_tool_calls
+    from headroom_mitm.addon.store.schema import ensure_schema
 
     engine = make_engine(target)
     ensure_schema(engine)

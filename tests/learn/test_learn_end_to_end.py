@@ -7,13 +7,13 @@ from pathlib import Path
 
 from learn_helpers import require_traces
 
-from addon.cli import main
-from addon.store.engine import make_engine
-from addon.store.entries import FlowEntry, ToolCallEntry
-from addon.store.persist import write_flow
-from addon.store.schema import ensure_schema
-from learn.importers import claude_code
-from learn.write import END, START
+from headroom_mitm.addon.cli import main
+from headroom_mitm.addon.store.engine import make_engine
+from headroom_mitm.addon.store.entries import FlowEntry, ToolCallEntry
+from headroom_mitm.addon.store.persist import write_flow
+from headroom_mitm.addon.store.schema import ensure_schema
+from headroom_mitm.learn.importers import claude_code
+from headroom_mitm.learn.write import END, START
 
 CLAUDE_SESSIONS = (
     "258c7280-ae70-4798-800f-63464d01a85d.jsonl",

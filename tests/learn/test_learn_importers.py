@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from learn.importers import TranscriptError, detect_agent, find_transcripts, iter_transcripts
-from learn.importers import claude_code, codex, mini_swe_agent, swe_agent
+from headroom_mitm.learn.importers import TranscriptError, detect_agent, find_transcripts, iter_transcripts
+from headroom_mitm.learn.importers import claude_code, codex, mini_swe_agent, swe_agent
 from learn_helpers import require_traces
 
 

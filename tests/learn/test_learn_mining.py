@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from learn_helpers import bash_session, require_traces
 
-from learn.importers import iter_transcripts
-from learn.mine import mine, select_patterns
-from learn.records import chronological_key
+from headroom_mitm.learn.importers import iter_transcripts
+from headroom_mitm.learn.mine import mine, select_patterns
+from headroom_mitm.learn.records import chronological_key
 
 
 def _mine_paths(*paths):
@@ -84,7 +84,7 @@ def test_subagent_calls_are_read_in_the_order_they_happened(tmp_path):
     by position alone its calls land between the parent's, hiding the parent's recovery."""
     from datetime import timedelta
 
-    from learn.log import open_log, read_calls
+    from headroom_mitm.learn.log import open_log, read_calls
     from learn_helpers import START, store
 
     records = []

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from learn.normalize import (
+from headroom_mitm.learn.normalize import (
     flags_of,
     normalize_message,
     normalize_tool,
@@ -83,7 +83,7 @@ def test_relativize_keeps_no_personal_path():
 
 
 def test_home_paths_spelled_into_folder_names_are_personal_too():
-    from learn.normalize import is_personal_path
+    from headroom_mitm.learn.normalize import is_personal_path
 
     assert is_personal_path("/tmp/claude-1000/-home-alice-projects-app/tasks/x.output")
     assert not is_personal_path("/tmp/build/output.log")

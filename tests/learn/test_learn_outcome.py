@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from learn.outcome import Outcome, error_line, view_of
-from learn.records import CallRecord
+from headroom_mitm.learn.outcome import Outcome, error_line, view_of
+from headroom_mitm.learn.records import CallRecord
 
 
 def _call(tool, arguments, output, *, is_error=False, exit_code=None, provider=None):
@@ -64,7 +64,7 @@ def test_error_line_is_the_telling_one():
 
 
 def test_what_counts_as_running_tests():
-    from learn.outcome import is_test_command
+    from headroom_mitm.learn.outcome import is_test_command
 
     for command in ("pytest -x", "python -m pytest a.py", "./bin/test x", "python3 tests/runtests.py m", "npm test", "mix compile && mix test", "python manage.py test app"):
         assert is_test_command(command), command

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from learn_helpers import bash_session, store
 
-from addon.cli import main
+from headroom_mitm.addon.cli import main
 
 PUSH = [("git push", 128, "fatal: The current branch x has no upstream branch."), ("git push -u origin x", 0, "")]
 YARN = [("yarn test", 127, "bash: yarn: command not found"), ("npm test", 0, "Tests: 3 passed")]

@@ -9,14 +9,14 @@ from learn_helpers import require_traces
 from test_learn_end_to_end import CLAUDE_SESSIONS, _learn_json, _run
 from trace_bodies import claude_code_requests
 
-from addon.flow_entry import tool_call_entries
-from addon.providers import by_name
-from addon.request_body import process_request_body
-from addon.store.engine import make_engine
-from addon.store.entries import FlowEntry
-from addon.store.persist import write_flow
-from addon.store.schema import ensure_schema
-from rules import load_rules
+from headroom_mitm.addon.flow_entry import tool_call_entries
+from headroom_mitm.addon.providers import by_name
+from headroom_mitm.addon.request_body import process_request_body
+from headroom_mitm.addon.store.engine import make_engine
+from headroom_mitm.addon.store.entries import FlowEntry
+from headroom_mitm.addon.store.persist import write_flow
+from headroom_mitm.addon.store.schema import ensure_schema
+from headroom_mitm.rules import load_rules
 
 
 def _replay_through_the_proxy_path(target: str, transcripts) -> int:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from learn.mine import Pattern
-from learn.write import END, START, apply_block, plan_changes, render_block, render_lines
+from headroom_mitm.learn.mine import Pattern
+from headroom_mitm.learn.write import END, START, apply_block, plan_changes, render_block, render_lines
 
 
 def _pattern(trigger="git push", error="fatal: The current branch … has no upstream branch.", fix="git push -u origin <branch>", sessions=3, kind="use-instead", tool="bash"):

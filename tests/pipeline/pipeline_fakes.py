@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from addon.compress._base import Compressed, CompressorSpec, ParamSpec
-from rules import load_rules
+from headroom_mitm.addon.compress._base import Compressed, CompressorSpec, ParamSpec
+from headroom_mitm.rules import load_rules
 
 
 def _head(text, params, ctx):

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from addon import pipeline
-from addon.pipeline import compress_body
-from addon.providers import by_name
+from headroom_mitm.addon import pipeline
+from headroom_mitm.addon.pipeline import compress_body
+from headroom_mitm.addon.providers import by_name
 from pipeline_fakes import fake_rules, trace_bodies
-from rules import load_rules
+from headroom_mitm.rules import load_rules
 
 REQUESTS_PER_TRACE = 40
 

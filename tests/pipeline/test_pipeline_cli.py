@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-import rules.loader
-from addon.cli import main
-from addon.cli.compress import BodyError, guess_format
+from headroom_mitm.rules import loader as rules_loader
+from headroom_mitm.addon.cli import main
+from headroom_mitm.addon.cli.compress import BodyError, guess_format
 from pipeline_fakes import REGISTRY, RULES, anthropic_body
 
 SPACED = "a    b    c\n" * 40
@@ -18,7 +18,7 @@ SPACED = "a    b    c\n" * 40
 
 @pytest.fixture
 def rules_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(rules.loader, "compressor_registry", lambda: dict(REGISTRY))
+    monkeypatch.setattr(rules_loader, "compressor_registry", lambda: dict(REGISTRY))
     path = tmp_path / "rules.yaml"
     path.write_text(RULES)
     return str(path)

@@ -7,9 +7,9 @@ import logging
 
 import pytest
 
-from addon import pipeline
-from addon.pipeline import compress_body
-from addon.providers import by_name
+from headroom_mitm.addon import pipeline
+from headroom_mitm.addon.pipeline import compress_body
+from headroom_mitm.addon.providers import by_name
 from pipeline_fakes import RULES, anthropic_body, fake_rules, raw
 
 ANTHROPIC = by_name("anthropic")
@@ -83,7 +83,7 @@ def test_lossless_compression_stores_no_originals(tmp_path):
 
 
 def test_a_compressor_that_raises_leaves_the_output_unchanged_and_warns_once(tmp_path, caplog):
-    with caplog.at_level(logging.WARNING, logger="addon.pipeline"):
+    with caplog.at_level(logging.WARNING, logger="headroom_mitm.addon.pipeline"):
         text, outcome = run(tmp_path, [("Flaky", {"n": 1}, SPACED), ("Flaky", {"n": 2}, SPACED + "x")])
     assert outcome.text is text
     assert all(r.note == "boom failed: RuntimeError" for r in outcome.outputs)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from addon.memo import LruMemo
+from headroom_mitm.addon.memo import LruMemo
 
 
 def test_the_least_recently_used_entry_goes_first():

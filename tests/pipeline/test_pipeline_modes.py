@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from addon import pipeline
-from addon.pipeline import compress_body
-from addon.providers import by_name
+from headroom_mitm.addon import pipeline
+from headroom_mitm.addon.pipeline import compress_body
+from headroom_mitm.addon.providers import by_name
 from pipeline_fakes import anthropic_body, fake_rules, raw
 
 ANTHROPIC = by_name("anthropic")

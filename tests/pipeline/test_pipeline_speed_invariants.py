@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from addon import pipeline
-from addon.pipeline import compress_body
-from addon.providers import by_name
-from addon.providers._splice import splice
+from headroom_mitm.addon import pipeline
+from headroom_mitm.addon.pipeline import compress_body
+from headroom_mitm.addon.providers import by_name
+from headroom_mitm.addon.providers._splice import splice
 from pipeline_fakes import RULES, anthropic_body, fake_rules, raw, trace_bodies
-from rules import load_rules
+from headroom_mitm.rules import load_rules
 
 ANTHROPIC = by_name("anthropic")
 REQUESTS = 25

@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from addon import pipeline
-from addon.compress.call_echo import expand
-from addon.pipeline import compress_body
-from addon.providers import by_name
+from headroom_mitm.addon import pipeline
+from headroom_mitm.addon.compress.call_echo import expand
+from headroom_mitm.addon.pipeline import compress_body
+from headroom_mitm.addon.providers import by_name
 from pipeline_fakes import anthropic_body, raw
-from rules import load_rules
+from headroom_mitm.rules import load_rules
 
 ANTHROPIC = by_name("anthropic")
 CONTENT = "\n".join(f"def handler_{i}(request):\n    return respond(request, {i})" for i in range(40))

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from addon import pipeline
-from addon.pipeline import compress_body
-from addon.providers import by_name
+from headroom_mitm.addon import pipeline
+from headroom_mitm.addon.pipeline import compress_body
+from headroom_mitm.addon.providers import by_name
 from pipeline_fakes import anthropic_body, fake_rules, raw
-from rules import load_rules
+from headroom_mitm.rules import load_rules
 
 ANTHROPIC = by_name("anthropic")
 TEST_RUN_1 = "\n".join(f"test_case_{i} ... FAILED (AssertionError in check_{i})" for i in range(30))

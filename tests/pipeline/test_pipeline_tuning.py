@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
-from addon import pipeline
-from addon.compress import REGISTRY
-from addon.compress.seen_lines import expand
-from addon.pipeline import compress_body
-from addon.providers import by_name
+from headroom_mitm.addon import pipeline
+from headroom_mitm.addon.compress import REGISTRY
+from headroom_mitm.addon.compress.seen_lines import expand
+from headroom_mitm.addon.pipeline import compress_body
+from headroom_mitm.addon.providers import by_name
 from pipeline_fakes import anthropic_body, raw
-from rules import load_rules
+from headroom_mitm.rules import load_rules
 
 FILE = [f"    def handler_{n}(self, request):  # route {n}" for n in range(1, 81)]
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from addon.providers import by_name, for_request
-from addon.providers._splice import splice
-from addon.tool_output import ToolOutput
+from headroom_mitm.addon.providers import by_name, for_request
+from headroom_mitm.addon.providers._splice import splice
+from headroom_mitm.addon.tool_output import ToolOutput
 
 from .conftest import FIXTURES, load_fixture
 

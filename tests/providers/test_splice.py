@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from addon.providers._splice import SpliceError, splice, string_spans
-from addon.tool_output import JsonPath
+from headroom_mitm.addon.providers._splice import SpliceError, splice, string_spans
+from headroom_mitm.addon.tool_output import JsonPath
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text()
 json_docs = st.recursive(

@@ -8,7 +8,7 @@ from dataclasses import asdict
 
 import pytest
 
-from addon.providers import ResponseSummary, ToolCall, Usage, by_name, summary_from_ws_message
+from headroom_mitm.addon.providers import ResponseSummary, ToolCall, Usage, by_name, summary_from_ws_message
 
 from .conftest import fixture_bytes, load_fixture
 

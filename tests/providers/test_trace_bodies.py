@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from addon.providers import for_request
+from headroom_mitm.addon.providers import for_request
 from trace_bodies import claude_code_requests, claude_code_trace_files, mini_swe_requests, mini_swe_trace_files
 
 ANTHROPIC = for_request("api.anthropic.com", "/v1/messages")

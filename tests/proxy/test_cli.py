@@ -3,10 +3,10 @@
 import hashlib
 import json
 
-from addon import __version__
-from addon.cli import main
-from addon.store.entries import FlowEntry
-from addon.store.writer import FlowLog
+from headroom_mitm.addon import __version__
+from headroom_mitm.addon.cli import main
+from headroom_mitm.addon.store.entries import FlowEntry
+from headroom_mitm.addon.store.writer import FlowLog
 
 
 def _log_with_original(db, content: str) -> str:

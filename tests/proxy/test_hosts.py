@@ -1,4 +1,4 @@
-from addon.hosts import DEFAULT_PROVIDER_HOSTS, HostMatcher
+from headroom_mitm.addon.hosts import DEFAULT_PROVIDER_HOSTS, HostMatcher
 
 
 def test_default_providers_are_matched_whatever_the_case_or_trailing_dot():

@@ -1,7 +1,7 @@
 import pytest
 from mitmproxy import exceptions
 
-from addon.options import parse_settings
+from headroom_mitm.addon.options import parse_settings
 
 
 def test_valid_values_are_normalised():

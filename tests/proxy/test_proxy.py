@@ -9,7 +9,7 @@ import zstandard
 from mitmproxy import exceptions
 from mitmproxy.test import taddons, tflow, tutils
 
-from addon.proxy import HeadroomAddon
+from headroom_mitm.addon.proxy import HeadroomAddon
 
 # Long enough that the default rules act on it; colour codes carry nothing for a model.
 ANSI_RESULT = "".join(f"\x1b[32mok\x1b[0m compiled module_{i}.o in {i * 7} ms\n" for i in range(40))

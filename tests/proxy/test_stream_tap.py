@@ -3,7 +3,7 @@ import zlib
 
 import zstandard
 
-from addon.stream_tap import StreamTap
+from headroom_mitm.addon.stream_tap import StreamTap
 
 
 class Recorder:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from addon.compress._base import Compressed, CompressorSpec, ParamSpec
-from addon.tool_output import ToolOutput
+from headroom_mitm.addon.compress._base import Compressed, CompressorSpec, ParamSpec
+from headroom_mitm.addon.tool_output import ToolOutput
 
 
 def _unchanged(text, params, ctx):

@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-import rules.loader
-from addon.cli import main
+from headroom_mitm.rules import loader as rules_loader
+from headroom_mitm.addon.cli import main
 from rules_fakes import FAKE_REGISTRY, write
 
 
 @pytest.fixture(autouse=True)
 def fake_registry(monkeypatch):
-    monkeypatch.setattr(rules.loader, "compressor_registry", lambda: dict(FAKE_REGISTRY))
+    monkeypatch.setattr(rules_loader, "compressor_registry", lambda: dict(FAKE_REGISTRY))
 
 
 def test_check_a_good_file(tmp_path, capsys):

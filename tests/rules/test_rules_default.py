@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from addon.tool_output import ToolOutput
-from rules import load_rules
+from headroom_mitm.addon.tool_output import ToolOutput
+from headroom_mitm.rules import load_rules
 
 # References to text the model has already seen in the conversation (an earlier output, or the
 # call's own arguments) lose nothing it can read.
@@ -69,7 +69,7 @@ def test_the_default_intercepts_the_builtin_hosts(default):
 def test_the_readme_example_is_a_valid_rule_file(tmp_path):
     import re
 
-    from rules import DEFAULT_RULES_PATH, check_rules
+    from headroom_mitm.rules import DEFAULT_RULES_PATH, check_rules
 
     readme = (DEFAULT_RULES_PATH.parent / "README.md").read_text(encoding="utf-8")
     example = re.search(r"## A full example\n\n```yaml\n(.*?)```", readme, re.S).group(1)

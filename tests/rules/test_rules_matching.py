@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rules import BUILTIN_HOSTS, load_rules
+from headroom_mitm.rules import BUILTIN_HOSTS, load_rules
 from rules_fakes import FAKE_REGISTRY, output, write
 
 RULES = """\

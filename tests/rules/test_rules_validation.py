@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rules import RulesError, check_rules, load_rules
+from headroom_mitm.rules import RulesError, check_rules, load_rules
 from rules_fakes import FAKE_REGISTRY, write
 
 

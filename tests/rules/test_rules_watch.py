@@ -8,7 +8,7 @@ from functools import partial
 
 import pytest
 
-from rules import RulesError, RulesWatcher, load_rules
+from headroom_mitm.rules import RulesError, RulesWatcher, load_rules
 from rules_fakes import FAKE_REGISTRY, write
 
 

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from addon.store import FlowEntry, FlowLog, ToolCallEntry, make_engine
-from addon.store.models import Base
+from headroom_mitm.addon.store import FlowEntry, FlowLog, ToolCallEntry, make_engine
+from headroom_mitm.addon.store.models import Base
 
 
 def tool_call(position: int, session_id: str = "session-1", **overrides: Any) -> ToolCallEntry:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from addon.store import exit_code_of
+from headroom_mitm.addon.store import exit_code_of
 
 
 def _mini_swe_outputs(traces_dir: Path) -> Iterator[str]:

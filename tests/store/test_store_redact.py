@@ -8,7 +8,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from mitmproxy.http import Headers
 
-from addon.redact import REDACTED, redact_json, redact_text, redact_url_path, secrets_from_headers
+from headroom_mitm.addon.redact import REDACTED, redact_json, redact_text, redact_url_path, secrets_from_headers
 
 _ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _UPPER_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from addon.store import Flow, FlowLog, ToolCall, ensure_schema, make_engine
-from addon.store.engine import default_db_path
-from addon.store.models import SCHEMA_VERSION
+from headroom_mitm.addon.store import Flow, FlowLog, ToolCall, ensure_schema, make_engine
+from headroom_mitm.addon.store.engine import default_db_path
+from headroom_mitm.addon.store.models import SCHEMA_VERSION
 
 from store_builders import count, record_all, request_entry, rows, tool_call
 
@@ -71,7 +71,7 @@ PLANTED = {
 
 
 def test_planted_secrets_are_in_no_byte_of_the_database(tmp_path: Path) -> None:
-    from addon.redact import secrets_from_headers
+    from headroom_mitm.addon.redact import secrets_from_headers
 
     headers = {
         "Authorization": f"Bearer {PLANTED['authorization']}",

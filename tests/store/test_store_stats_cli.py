@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from addon.cli import main
-from addon.store import FlowEntry
+from headroom_mitm.addon.cli import main
+from headroom_mitm.addon.store import FlowEntry
 
 from store_builders import record_all
 

@@ -31,7 +31,7 @@ def _run_python(code: str, cache_dir: Path) -> subprocess.CompletedProcess[str]:
 _REPORT = """
 import json, logging
 logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
-from addon.tokens import count_tokens, tokenizer_name
+from headroom_mitm.addon.tokens import count_tokens, tokenizer_name
 texts = ["", "hello world", "naïve café ✓ " * 400, "x" * 5000, "<|endoftext|> is plain text here"]
 print(json.dumps({"name": tokenizer_name(), "counts": [count_tokens(t) for t in texts],
                   "again": [count_tokens(t) for t in texts]}))
@@ -75,7 +75,7 @@ def test_counts_in_process_are_memoised_consistently() -> None:
     if not (TIKTOKEN_DIR.is_dir() and any(TIKTOKEN_DIR.iterdir())):
         pytest.skip(f"tiktoken encodings not found at {TIKTOKEN_DIR}")
     os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(TIKTOKEN_DIR))
-    from addon.tokens import count_tokens, tokenizer_name
+    from headroom_mitm.addon.tokens import count_tokens, tokenizer_name
 
     if tokenizer_name() != "o200k_base":
         pytest.skip(f"this process could not load o200k_base (TIKTOKEN_CACHE_DIR={os.environ['TIKTOKEN_CACHE_DIR']})")

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from addon.store import Flow, FlowLog, Original, ToolCall, tool_call_fingerprint
+from headroom_mitm.addon.store import Flow, FlowLog, Original, ToolCall, tool_call_fingerprint
 
 from store_builders import count, record_all, request_entry, rows, tool_call
 
