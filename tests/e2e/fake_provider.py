@@ -5,7 +5,9 @@ every request byte for byte, and answers the way Anthropic, OpenAI (Chat, Respon
 WebSocket) and Gemini answer, including their streaming formats. A streamed answer can be held
 after its first event until the test says its client has received that event: a proxy that
 buffers the stream then never delivers the first event, and the client's read timeout fails the
-test without any timing assertion.
+test without any timing assertion. With a :class:`~.scripted_model.ModelScript` (``use_script``)
+the conversation endpoints answer with the script's tool calls instead of canned text, so a real
+agent runs them.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import zstandard
 
 from . import provider_answers as answers
 from .pki import OTHER_HOST, PROVIDER_HOSTS, RULES_ADDED_HOST, FakePKI, make_test_pki
+from .scripted_model import ModelScript
 from .provider_answers import (
     ANTHROPIC_USAGE,
     GEMINI_USAGE,
@@ -53,6 +56,8 @@ STREAM_GATE_TIMEOUT_S = 30.0
 """How long a held stream waits for its release; longer than any client read timeout in tests."""
 
 _WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+_WEBSOCKET_ROUTES = ("/backend-api/codex/responses", "/v1/responses")
+"""Codex with a ChatGPT login, and Codex with an API key."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -149,6 +154,7 @@ class FakeProvider:
         self._changed = threading.Condition(self._lock)
         self._server: _TLSServer | None = None
         self._thread: threading.Thread | None = None
+        self._script: ModelScript | None = None
 
     # lifecycle
 
@@ -182,13 +188,25 @@ class FakeProvider:
     # what tests use
 
     def reset(self) -> None:
-        """Forget what was recorded and release any held stream."""
+        """Forget what was recorded and the script, and release any held stream."""
         with self._lock:
+            self._script = None
             self._requests.clear()
             self._ws_messages.clear()
             for gate in self._all_gates:
                 gate.release()
             self._pending_gates.clear()
+
+    def use_script(self, script: ModelScript) -> ModelScript:
+        """Answer conversation requests from ``script`` until :meth:`reset`."""
+        with self._lock:
+            self._script = script
+        return script
+
+    @property
+    def script(self) -> ModelScript | None:
+        with self._lock:
+            return self._script
 
     def hold_next_stream(self) -> StreamGate:
         """Make the next streamed answer stop after its first event until the gate is released."""
@@ -304,7 +322,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         )
         fake = self.server.fake
         route = request.route
-        if route == "/backend-api/codex/responses" and self.headers.get("upgrade", "").lower() == "websocket":
+        script = fake.script
+        if route in _WEBSOCKET_ROUTES and self.headers.get("upgrade", "").lower() == "websocket":
             fake._record(request)
             self._serve_websocket(request)
             return
@@ -314,14 +333,22 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send_bytes(200, "text/plain", OTHER_HOST_BODY)
         elif route == "/v1/models" and self.command == "GET":
             self._send_json(200, answers.model_list(request.host))
+        elif route == "/backend-api/wham/accounts/check":
+            self._send_json(200, answers.chatgpt_accounts(request.header("chatgpt-account-id") or "acct-e2e"))
         elif route == "/v1/messages/count_tokens":
             self._answer_json_or_400(request, lambda payload: {"input_tokens": 42})
         elif route == "/v1/messages":
-            self._answer(request, answers.anthropic_message, answers.anthropic_events, sse_done=False)
+            if script is not None:
+                self._answer(request, script.anthropic_message, script.anthropic_events, sse_done=False)
+            else:
+                self._answer(request, answers.anthropic_message, answers.anthropic_events, sse_done=False)
         elif route in ("/v1/chat/completions", "/api/v1/chat/completions"):
             self._answer(request, answers.chat_completion, answers.chat_chunks, sse_done=True)
         elif route in ("/v1/responses", "/backend-api/codex/responses", "/api/v1/responses"):
-            self._answer(request, answers.responses_object, answers.responses_events, sse_done=False)
+            if script is not None:
+                self._answer(request, script.responses_object, script.responses_events, sse_done=False)
+            else:
+                self._answer(request, answers.responses_object, answers.responses_events, sse_done=False)
         elif (match := re.fullmatch(r"/v1(?:beta)?/models/([^/:]+):(generateContent|streamGenerateContent)", route)):
             model, method = match.groups()
             payload = self._parse_json(request)
@@ -452,7 +479,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self._write_ws_frame(0x1, json.dumps({"type": "error", "error": {"message": "invalid JSON"}}).encode())
                 continue
             if isinstance(message, dict) and message.get("type") == "response.create":
-                for name, data in answers.responses_events(message):
+                script = fake.script
+                events = script.responses_events(message) if script is not None else answers.responses_events(message)
+                for name, data in events:
                     self._write_ws_frame(0x1, json.dumps({"type": name, **data}).encode())
 
     def _read_ws_frame(self) -> tuple[int, bytes] | None:

@@ -155,3 +155,12 @@ def gemini_events(model: str) -> Events:
     yield None, gemini_response(model, final=False, text="Hello")
     yield None, gemini_response(model, final=False, text=" from")
     yield None, gemini_response(model, final=True, text=" the fake.")
+
+
+def chatgpt_accounts(account_id: str) -> dict[str, Any]:
+    """``/backend-api/wham/accounts/check``: Codex with a ChatGPT login reads its workspace's
+    routing here before its first turn and gives up ("workspace routing discovery failed")
+    without it. No residency constraint: Codex keeps talking to chatgpt.com."""
+    account = {"id": account_id, "plan_type": "plus", "workspace_backend_origin": "https://chatgpt.com",
+               "account_routing_override": "NO_CONSTRAINT"}
+    return {"accounts": [account], "account_ordering": [account_id]}
