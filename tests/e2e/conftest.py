@@ -14,7 +14,16 @@ from typing import Callable, Generator, Iterator, Mapping, Sequence
 
 import pytest
 
+from .agents.fixtures import (  # noqa: F401  (fixtures for the tests that run real agents)
+    agent_session,
+    claude_code_cli,
+    codex_cli,
+    described_on_failure,
+    mini_swe_agent_cli,
+    workspace,
+)
 from .fake_provider import FakeProvider, FakePKI, make_test_pki
+from .outcome import CALL_FAILED as _CALL_FAILED
 from .harness import Mitmdump, client_env, mitmdump_command, write_ca_bundle
 
 
@@ -42,9 +51,6 @@ StartProxy = Callable[..., Proxy]
 
 ANSI_ONLY_RULES = Path(__file__).with_name("fixtures") / "ansi_only.yaml"
 """The rules every e2e proxy runs with unless a test says otherwise (see the file for why)."""
-
-
-_CALL_FAILED = pytest.StashKey[bool]()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

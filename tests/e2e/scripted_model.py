@@ -280,7 +280,8 @@ class ModelScript:
 
     def _responses_output(self, payload: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
         """This response's id and output items; the chain it extends is remembered for the next."""
-        previous = self._chains.get(str(payload.get("previous_response_id")), _Chain(frozenset(), None))
+        with self._lock:
+            previous = self._chains.get(str(payload.get("previous_response_id")), _Chain(frozenset(), None))
         answered = {**{call_id: "" for call_id in previous.answered}, **responses_tool_outputs(payload)}
         style = self._shell_style(_responses_tools(payload)) or previous.shell_style
         if payload.get("generate") is False:  # Codex's prewarm: no output, consumes nothing

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from .agents.checks import assert_resent_unchanged
 from .clients import anthropic_client, openai_client
 from .conftest import StartProxy
 from .fake_provider import FakeProvider
@@ -101,6 +102,12 @@ def test_codex_websocket_messages_are_followed_through_previous_response_id() ->
     assert json.dumps("ls") in first["input"] and "tools.exec_command" in first["input"]
     assert second["type"] == "custom_tool_call" and json.dumps("git log") in second["input"]
     assert final["type"] == "message" and final["content"][0]["text"] == "done"
+
+
+def test_resent_outputs_must_repeat_exactly() -> None:
+    assert assert_resent_unchanged([{"a": "x"}, {"a": "x", "b": "y"}, {"a": "x", "b": "y"}]) == 3
+    with pytest.raises(AssertionError, match="changed between scripted requests 2 and 3 at character 1"):
+        assert_resent_unchanged([{"a": "x"}, {"a": "x", "b": "yz"}, {"a": "x", "b": "yZ"}])
 
 
 def test_tool_outputs_are_read_as_their_text() -> None:
