@@ -61,9 +61,7 @@ def _session(
     return run_session(fake, agent, TASK, workdir, turns=turns, proxy=proxy)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def shown(described_on_failure: Callable[[AgentSession], AgentSession]) -> Callable[[AgentSession], AgentSession]:
-    return described_on_failure
+Shown = Callable[[AgentSession], AgentSession]
 
 
 # --------------------------------------------------------------------------------------------
@@ -151,8 +149,8 @@ def _messages_requests(session: AgentSession) -> list:
     return requests
 
 
-def test_claude_code_with_an_api_key(claude_code_api_key: AgentSession, shown) -> None:
-    session = shown(claude_code_api_key)
+def test_claude_code_with_an_api_key(claude_code_api_key: AgentSession, described_on_failure: Shown) -> None:
+    session = described_on_failure(claude_code_api_key)
     assert_finished(session)
     assert FINAL in session.run.stdout
     assert_commands_ran(session)
@@ -162,9 +160,11 @@ def test_claude_code_with_an_api_key(claude_code_api_key: AgentSession, shown) -
     assert_credential_not_stored(session, CLAUDE_API_KEY)
 
 
-def test_claude_code_with_a_subscription_token(claude_code_subscription: AgentSession, shown) -> None:
+def test_claude_code_with_a_subscription_token(
+    claude_code_subscription: AgentSession, described_on_failure: Shown
+) -> None:
     """``CLAUDE_CODE_OAUTH_TOKEN``: the bearer token and the OAuth beta reach the provider as sent."""
-    session = shown(claude_code_subscription)
+    session = described_on_failure(claude_code_subscription)
     assert_finished(session)
     assert FINAL in session.run.stdout
     assert_commands_ran(session)
@@ -216,10 +216,10 @@ def codex_session(
     )
 
 
-def test_codex(codex_session: tuple[str, AgentSession], shown) -> None:
+def test_codex(codex_session: tuple[str, AgentSession], described_on_failure: Shown) -> None:
     name, session = codex_session
     credential, transport, host, route = CODEX_RUNS[name]
-    shown(session)
+    described_on_failure(session)
     assert_finished(session)
     assert FINAL in session.run.stdout
     assert_commands_ran(session)
@@ -255,8 +255,8 @@ def mini_swe_agent_session(
                     "mini-swe-agent", [*SHELL_TURNS, MINI_SWE_AGENT_DONE])
 
 
-def test_mini_swe_agent(mini_swe_agent_session: AgentSession, shown) -> None:
-    session = shown(mini_swe_agent_session)
+def test_mini_swe_agent(mini_swe_agent_session: AgentSession, described_on_failure: Shown) -> None:
+    session = described_on_failure(mini_swe_agent_session)
     assert_finished(session)
     assert_commands_ran(session)
     assert_resent_outputs_unchanged(session)
@@ -269,8 +269,10 @@ def test_mini_swe_agent(mini_swe_agent_session: AgentSession, shown) -> None:
 
 @pytest.mark.xfail(strict=True, reason="mini-swe-agent's JSON-framed observations "
                    '({"returncode": N, "output": ...}) are not unwrapped and compressed yet')
-def test_mini_swe_agent_outputs_reach_the_provider_compressed(mini_swe_agent_session: AgentSession, shown) -> None:
-    session = shown(mini_swe_agent_session)
+def test_mini_swe_agent_outputs_reach_the_provider_compressed(
+    mini_swe_agent_session: AgentSession, described_on_failure: Shown
+) -> None:
+    session = described_on_failure(mini_swe_agent_session)
     assert_finished(session)
     assert_outputs_compressed(session)
     flows = read_rows(session.proxy.db_path, "flows") or []

@@ -11,7 +11,7 @@ from .agents.checks import assert_resent_unchanged
 from .clients import anthropic_client, openai_client
 from .conftest import StartProxy
 from .fake_provider import FakeProvider
-from .scripted_model import ModelScript, Say, Shell, ToolCall, anthropic_tool_outputs
+from .scripted_model import Exchange, ModelScript, Say, Shell, ToolCall, anthropic_tool_outputs
 
 BASH_TOOL = {"name": "Bash", "description": "run", "input_schema": {"type": "object"}}
 
@@ -21,7 +21,8 @@ def _anthropic_request(*results: tuple[str, str], tools: list[dict[str, Any]] | 
     for call_id, text in results:
         messages.append({"role": "assistant", "content": [
             {"type": "tool_use", "id": call_id, "name": "Bash", "input": {"command": "x"}}]})
-        messages.append({"role": "user", "content": [{"type": "tool_result", "tool_use_id": call_id, "content": text}]})
+        messages.append({"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": call_id, "content": text}]})
     return {"model": "claude-test", "max_tokens": 100, "tools": [BASH_TOOL] if tools is None else tools,
             "messages": messages}
 
@@ -68,8 +69,10 @@ def test_a_shell_turn_uses_the_agents_own_shell_tool() -> None:
 
 
 def test_a_turn_can_read_what_the_model_was_sent() -> None:
-    script = ModelScript([Shell("cat notes"), lambda sent: ToolCall("Read", {"path": next(iter(sent.tool_outputs.values()))}),
-                          Say("done")])
+    def read_the_named_file(sent: Exchange) -> ToolCall:
+        return ToolCall("Read", {"path": next(iter(sent.tool_outputs.values()))})
+
+    script = ModelScript([Shell("cat notes"), read_the_named_file, Say("done")])
     first = _tool_use(script.anthropic_message(_anthropic_request()))
 
     second = _tool_use(script.anthropic_message(_anthropic_request((first["id"], "notes.md"))))

@@ -68,7 +68,8 @@ class Credential:
 def _unsigned_jwt(claims: Mapping[str, object]) -> str:
     def part(data: Mapping[str, object]) -> str:
         return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
-    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}.{base64.urlsafe_b64encode(b'sig').decode().rstrip('=')}"
+    signature = base64.urlsafe_b64encode(b"sig").decode().rstrip("=")  # Codex reads claims, checks no signature
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}.{signature}"
 
 
 # --------------------------------------------------------------------------------------------
