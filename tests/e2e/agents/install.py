@@ -165,7 +165,7 @@ def install_agent(package: AgentPackage) -> InstalledAgent:
     executable = target / package.executable
     spent = 0.0
     with _locked(cache_dir() / "locks" / f"{target.name}.lock"):
-        if not (stamp.exists() and stamp.read_text() == package.spec):
+        if not (stamp.exists() and stamp.read_text() == package.spec and executable.exists()):
             shutil.rmtree(target, ignore_errors=True)  # a half-finished install from a killed run
             started = time.monotonic()
             try:
