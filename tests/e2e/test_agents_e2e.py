@@ -224,6 +224,10 @@ def test_codex(codex_session: tuple[str, AgentSession], described_on_failure: Sh
     assert FINAL in session.run.stdout
     assert_commands_ran(session)
     assert_outputs_compressed(session)
+    carriers = [r for r in session.requests if r.route == route]  # the upgrades, or the POSTs
+    assert carriers and {r.header("authorization") for r in carriers} == {f"Bearer {credential.value}"}
+    if credential.kind == "chatgpt":
+        assert all(r.header("chatgpt-account-id") for r in carriers), "Codex names its ChatGPT workspace"
     if transport == "websocket":
         messages = [m for m in session.ws_messages if m.json().get("type") == "response.create"]
         assert messages and {(m.host, m.path) for m in messages} == {(host, route)}
