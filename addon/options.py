@@ -31,6 +31,13 @@ DECLARATIONS = (
         "prompt cache keeps hitting. token: also rewrite earlier turns for more savings, at the "
         "cost of cache hits. off: log every flow but never rewrite.",
     ),
+    (
+        "headroom_status",
+        str,
+        "",
+        "Also serve the proxy's own pages (/health, /stats, /metrics) directly on this host:port, "
+        "e.g. 127.0.0.1:9099, for Prometheus. Empty: only through the proxy at http://headroom.invalid/.",
+    ),
 )
 
 

@@ -19,6 +19,8 @@ from headroom_mitm.addon.flow_state import FlowState
 from headroom_mitm.addon.hosts import DEFAULT_PROVIDER_HOSTS, HostMatcher
 from headroom_mitm.addon.memo import LruMemo
 from headroom_mitm.addon.options import DECLARATIONS, Settings, parse_settings
+from headroom_mitm.addon.pages import is_status_host
+from headroom_mitm.addon.pages.site import StatusPages
 from headroom_mitm.addon.request_body import RequestBody, process_request_body
 from headroom_mitm.addon.stream_tap import StreamTap
 
@@ -41,6 +43,9 @@ class HeadroomAddon:
         self._logged_originals: LruMemo[bool] = LruMemo(200_000)
         # One worker: rewrites run one at a time off the event loop and share memo caches safely.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="headroom-rewrite")
+        # http://headroom.invalid/: a nested addon (mitmproxy calls its hooks after ours)
+        self.pages = StatusPages(lambda: self.settings, lambda: self._flow_log)
+        self.addons = [self.pages]
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -92,7 +97,8 @@ class HeadroomAddon:
 
     def tls_clienthello(self, data: tls.ClientHelloData) -> None:
         """Any TLS connection not to a provider is passed through raw: we never see inside it."""
-        if not self._is_provider(data.client_hello.sni):
+        sni = data.client_hello.sni
+        if not self._is_provider(sni) and not is_status_host(sni):  # the addon answers that one
             data.ignore_connection = True
 
     def _ours(self, flow: http.HTTPFlow) -> bool:
@@ -102,7 +108,9 @@ class HeadroomAddon:
     # ---- requests ----------------------------------------------------------------------------
 
     async def request(self, flow: http.HTTPFlow) -> None:
-        if flow.response or flow.error or not flow.live or not self._ours(flow):
+        if flow.response or flow.error or not flow.live:
+            return
+        if await self.pages.answer(flow) or not self._ours(flow):
             return
         wire = providers.for_request(flow.request.pretty_host, flow.request.path)
         state = FlowState.begin(flow, wire, self.settings.mode)
@@ -199,6 +207,7 @@ class HeadroomAddon:
             entry.originals = {key: text for key, text in entry.originals.items()
                                if _first_time(self._logged_originals, key)}
             self._flow_log.record(entry)
+            self.pages.observe(entry, rewrite_error=state.body.error is not None)
         except Exception:  # logging must never break traffic
             logger.warning("could not queue a flow for the log", exc_info=True)
 

@@ -8,7 +8,7 @@ import re
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Optional, TextIO
+from typing import Any, Optional, TextIO
 
 from sqlalchemy import inspect
 
@@ -74,46 +74,65 @@ def parse_since(value: str, now: Optional[datetime] = None) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
+class StatsError(Exception):
+    """The flow log cannot be read; the message says which and why."""
+
+
+def stats_document(target: str, since: Optional[datetime] = None) -> dict[str, Any]:
+    """What ``headroom stats --json`` prints (and ``/stats`` answers) for the log at ``target``."""
+    return _document(target, since, read_usage(target, since))
+
+
+def _document(target: str, since: Optional[datetime], rows: list[UsageRow]) -> dict[str, Any]:
+    return {
+        "db": describe_target(target),
+        "since": since.isoformat() if since else None,
+        "rows": [row.as_dict() for row in rows],
+        "total": total_of(rows).as_dict(),
+    }
+
+
+def read_usage(target: str, since: Optional[datetime] = None) -> list[UsageRow]:
+    """The usage rows of the log at ``target``; raises ``StatsError`` saying what is wrong."""
+    if not is_url(target) and not Path(target).expanduser().is_file():
+        raise StatsError(
+            f"no flow log at {Path(target).expanduser()}\n"
+            "Run the proxy first (mitmdump -s headroom_addon.py), or name the file: headroom stats PATH"
+        )
+    try:
+        engine = make_engine(target)
+    except Exception as exc:
+        raise StatsError(f"cannot open {describe_target(target)}: {exc}") from exc
+    try:
+        with engine.connect() as connection:
+            if "flows" not in inspect(connection).get_table_names():
+                raise StatsError(f"{describe_target(target)} is not a headroom flow log (no flows table)")
+            rows = usage_by_model(connection, since=since)
+    except StatsError:
+        raise
+    except Exception as exc:
+        raise StatsError(f"cannot read {describe_target(target)}: {_first_line(exc)}") from exc
+    finally:
+        engine.dispose()
+    return rows
+
+
 def run(args: argparse.Namespace, out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
     target = args.db or str(default_db_path())
-    if not is_url(target) and not Path(target).expanduser().is_file():
-        err.write(
-            f"headroom stats: no flow log at {Path(target).expanduser()}\n"
-            "Run the proxy first (mitmdump -s headroom_addon.py), or name the file: headroom stats PATH\n"
-        )
-        return 1
     try:
-        engine = make_engine(target)
-    except Exception as exc:
-        err.write(f"headroom stats: cannot open {describe_target(target)}: {exc}\n")
+        rows = read_usage(target, args.since)
+    except StatsError as exc:
+        err.write(f"headroom stats: {exc}\n")
         return 1
-    try:
-        with engine.connect() as connection:
-            if "flows" not in inspect(connection).get_table_names():
-                err.write(f"headroom stats: {describe_target(target)} is not a headroom flow log (no flows table)\n")
-                return 1
-            rows = usage_by_model(connection, since=args.since)
-    except Exception as exc:
-        err.write(f"headroom stats: cannot read {describe_target(target)}: {_first_line(exc)}\n")
-        return 1
-    finally:
-        engine.dispose()
-    total = total_of(rows)
     if args.json:
-        document = {
-            "db": describe_target(target),
-            "since": args.since.isoformat() if args.since else None,
-            "rows": [row.as_dict() for row in rows],
-            "total": total.as_dict(),
-        }
-        out.write(json.dumps(document, indent=2) + "\n")
-    else:
-        out.write(render_table(rows, total))
-        if not rows:
-            since = f" since {args.since:%Y-%m-%d %H:%M} UTC" if args.since else ""
-            out.write(f"no flows in {describe_target(target)}{since}\n")
+        out.write(json.dumps(_document(target, args.since, rows), indent=2) + "\n")
+        return 0
+    out.write(render_table(rows, total_of(rows)))
+    if not rows:
+        since = f" since {args.since:%Y-%m-%d %H:%M} UTC" if args.since else ""
+        out.write(f"no flows in {describe_target(target)}{since}\n")
     return 0
 
 

@@ -64,4 +64,4 @@ def test_options_lists_every_addon_option_with_its_default(capsys):
 
     assert main(["options"]) == 0
     listed = yaml.safe_load(capsys.readouterr().out)
-    assert listed == {"headroom_db": "", "headroom_mode": "cache", "headroom_rules": ""}
+    assert listed == {"headroom_db": "", "headroom_mode": "cache", "headroom_rules": "", "headroom_status": ""}
