@@ -21,6 +21,8 @@ _SUBCOMMANDS = {
     "original": "headroom_mitm.addon.cli.original",
     "options": "headroom_mitm.addon.cli.options",
     "compress": "headroom_mitm.addon.cli.compress",
+    "proxy": "headroom_mitm.addon.cli.proxy",
+    "script": "headroom_mitm.addon.cli.proxy",
     "rules": "headroom_mitm.rules.cli",
     "learn": "headroom_mitm.learn.cli",
     "import": "headroom_mitm.learn.cli",
@@ -45,7 +47,11 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(argv)
-    args = parser.parse_args(argv)
+    # a command that hands unknown arguments on (to mitmdump) says so with passes_through
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "passes_through", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
