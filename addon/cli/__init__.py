@@ -23,6 +23,7 @@ _SUBCOMMANDS = {
     "compress": "headroom_mitm.addon.cli.compress",
     "proxy": "headroom_mitm.addon.cli.proxy",
     "script": "headroom_mitm.addon.cli.proxy",
+    "wrap": "headroom_mitm.addon.cli.wrap",
     "rules": "headroom_mitm.rules.cli",
     "learn": "headroom_mitm.learn.cli",
     "import": "headroom_mitm.learn.cli",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 import ssl
+import sys
 from pathlib import Path
 
 _EXAMPLE = """
@@ -27,23 +27,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=_EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--proxy", default="http://127.0.0.1:8080", help="the proxy's URL (default: %(default)s)")
     parser.add_argument(
-        "--confdir", default="~/.mitmproxy", help="mitmproxy's confdir, where its CA lives (default: %(default)s)"
+        "--proxy", default=None,
+        help="the proxy's URL (default: the running Headroom proxy, else http://HEADROOM_HOST:HEADROOM_PORT, "
+        "which default to 127.0.0.1 and 8080)",
+    )
+    parser.add_argument(
+        "--confdir", default=None,
+        help="mitmproxy's confdir, where its CA lives (default: the running proxy's, else ~/.mitmproxy)",
     )
     parser.add_argument("--json", action="store_true", help="print the variables as a JSON object")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    ca = Path(os.path.expanduser(args.confdir)) / "mitmproxy-ca-cert.pem"
-    if not ca.exists():
-        print(f"headroom env: {ca} does not exist yet: start the proxy once (scripts/run) to create it")
-        return 1
-    from headroom_mitm.addon.store.engine import default_db_path
+    from headroom_mitm.addon.cli.locate import bundle_path_for, ca_of, configured_proxy_url, running_proxy
 
-    bundle = write_bundle(ca, default_db_path().parent / "ca-bundle.pem")
-    variables = environment(args.proxy, ca, bundle)
+    running = None if args.proxy else running_proxy()
+    proxy = args.proxy or (running.proxy_url if running else configured_proxy_url())
+    if not args.proxy and running is None:
+        print(f"headroom env: no Headroom proxy answers at {proxy} yet: start it with headroom proxy "
+              "(or headroom setup --service)", file=sys.stderr)
+    ca = ca_of(running, args.confdir)
+    if not ca.exists():
+        print(f"headroom env: {ca} does not exist yet: run headroom setup (or start the proxy once) to create it",
+              file=sys.stderr)
+        return 1
+    bundle = write_bundle(ca, bundle_path_for(ca))
+    variables = environment(proxy, ca, bundle)
     if args.json:
         print(json.dumps(variables, indent=2))
     else:

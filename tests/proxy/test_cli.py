@@ -44,7 +44,8 @@ def test_env_points_every_client_at_the_proxy_and_its_ca(tmp_path, monkeypatch, 
     variables = json.loads(capsys.readouterr().out)
     assert variables["HTTPS_PROXY"] == variables["https_proxy"] == "http://127.0.0.1:9999"
     assert variables["NODE_EXTRA_CA_CERTS"] == str(confdir / "mitmproxy-ca-cert.pem")
-    assert variables["SSL_CERT_FILE"] == str(tmp_path / "home" / "ca-bundle.pem")
+    # a CA other than ~/.mitmproxy's gets its bundle beside it: the one every shell uses stays
+    assert variables["SSL_CERT_FILE"] == str(confdir / "headroom-ca-bundle.pem")
     bundle = open(variables["SSL_CERT_FILE"]).read()
     # the bundle keeps the system roots, so hosts passed through still verify, and adds the CA
     assert bundle.endswith(ca) and bundle.count("BEGIN CERTIFICATE") > 1
