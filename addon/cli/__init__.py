@@ -24,6 +24,7 @@ _SUBCOMMANDS = {
     "proxy": "headroom_mitm.addon.cli.proxy",
     "script": "headroom_mitm.addon.cli.proxy",
     "wrap": "headroom_mitm.addon.cli.wrap",
+    "setup": "headroom_mitm.addon.cli.setup",
     "rules": "headroom_mitm.rules.cli",
     "learn": "headroom_mitm.learn.cli",
     "import": "headroom_mitm.learn.cli",

@@ -78,10 +78,16 @@ def environment(proxy: str, ca: Path, bundle: Path) -> dict[str, str]:
     }
 
 
+def bundle_content(ca_pem: str) -> str:
+    """System roots (or certifi's) followed by mitmproxy's CA (once, even when the system already
+    trusts it: the bundle stays the same before and after ``headroom setup --trust system``)."""
+    roots = _system_roots().replace(ca_pem.strip() + "\n", "")
+    return roots.rstrip("\n") + "\n" + ca_pem
+
+
 def write_bundle(ca: Path, target: Path) -> Path:
-    """System roots (or certifi's) followed by mitmproxy's CA, rewritten only when it changes."""
-    roots = _system_roots()
-    content = roots.rstrip("\n") + "\n" + ca.read_text()
+    """The bundle for ``ca`` at ``target``, rewritten only when it changes."""
+    content = bundle_content(ca.read_text())
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists() or target.read_text() != content:
         target.write_text(content)
