@@ -25,6 +25,7 @@ _SUBCOMMANDS = {
     "script": "headroom_mitm.addon.cli.proxy",
     "wrap": "headroom_mitm.addon.cli.wrap",
     "setup": "headroom_mitm.addon.cli.setup",
+    "doctor": "headroom_mitm.addon.cli.doctor",
     "rules": "headroom_mitm.rules.cli",
     "learn": "headroom_mitm.learn.cli",
     "import": "headroom_mitm.learn.cli",

@@ -41,11 +41,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from headroom_mitm.addon.cli.locate import bundle_path_for, ca_of, configured_proxy_url, running_proxy
+    from headroom_mitm.addon.cli.locate import bundle_path_for, ca_of, configured_proxy_url, proxy_at, running_proxy
 
-    running = None if args.proxy else running_proxy()
+    running = proxy_at(args.proxy) if args.proxy else running_proxy()
     proxy = args.proxy or (running.proxy_url if running else configured_proxy_url())
-    if not args.proxy and running is None:
+    if running is None:
         print(f"headroom env: no Headroom proxy answers at {proxy} yet: start it with headroom proxy "
               "(or headroom setup --service)", file=sys.stderr)
     ca = ca_of(running, args.confdir)

@@ -17,12 +17,17 @@ def configured_proxy_url(environ: dict[str, str] | None = None) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+def proxy_at(url: str) -> RunningProxy | None:
+    """The Headroom proxy at ``url``, when Headroom answers there."""
+    health = probe_health(url)
+    return RunningProxy(int(health.get("pid") or 0), url, health) if is_headroom(health) else None
+
+
 def running_proxy(environ: dict[str, str] | None = None) -> RunningProxy | None:
     """The proxy at the configured address when Headroom answers there, else the newest one running."""
-    url = configured_proxy_url(environ)
-    health = probe_health(url)
-    if is_headroom(health):
-        return RunningProxy(int(health.get("pid") or 0), url, health)
+    at_configured = proxy_at(configured_proxy_url(environ))
+    if at_configured is not None:
+        return at_configured
     found = running_proxies()
     return found[0] if found else None
 
@@ -62,4 +67,4 @@ def tidy_env(environ: dict[str, str]) -> dict[str, str]:
             if key.lower() not in ("https_proxy", "http_proxy", "all_proxy", "no_proxy")}
 
 
-__all__ = ["bundle_path_for", "ca_of", "configured_proxy_url", "port_is_free", "running_proxy", "tidy_env"]
+__all__ = ["bundle_path_for", "ca_of", "configured_proxy_url", "port_is_free", "proxy_at", "running_proxy", "tidy_env"]

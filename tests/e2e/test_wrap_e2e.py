@@ -206,3 +206,14 @@ def _is_wrap_proxy(pid: int, tmp_path: Path) -> bool:
         return str(tmp_path) in Path(f"/proc/{pid}/cmdline").read_text()
     except OSError:
         return False
+
+
+def test_env_prints_where_the_running_proxy_listens(start_proxy: StartProxy, tmp_path: Path) -> None:
+    proxy = start_proxy()  # on a port of its own; HEADROOM_PORT names another, closed one
+    printed = subprocess.run([*HEADROOM, "env", "--json"], capture_output=True, text=True,
+                             env=_wrap_env(tmp_path), timeout=60)
+    assert printed.returncode == 0, printed.stderr
+    variables = json.loads(printed.stdout)
+    assert variables["HTTPS_PROXY"] == variables["https_proxy"] == proxy.url
+    assert variables["NODE_EXTRA_CA_CERTS"] == str(proxy.process.mitmproxy_ca)
+    assert printed.stderr == ""
