@@ -12,9 +12,16 @@ from headroom_mitm.addon.tool_output import ToolOutput
 def tool_call_entries(
     outputs: Iterable[ToolOutput], session_id: str, project: str | None, provider: str
 ) -> list[ToolCallEntry]:
-    """One entry per tool call: a result split over several text blocks is joined back."""
+    """One entry per tool call: a result split over several text blocks is joined back. The
+    output is stored as the agent sent it, its framing included (the pieces of one frame are one
+    text), with the exit code the framing states."""
     calls: dict[tuple[int, str], ToolCallEntry] = {}
+    stored_paths: set[tuple] = set()
     for output in outputs:
+        if output.path in stored_paths:
+            continue  # another piece of a frame already stored whole
+        stored_paths.add(output.path)
+        text = output.frame.frame.outer if output.frame is not None else output.text
         key = (output.turn, output.call_id)
         entry = calls.get(key)
         if entry is None:
@@ -23,15 +30,19 @@ def tool_call_entries(
                 call_id=output.call_id,
                 tool=output.tool_name,
                 arguments=output.arguments,
-                output=output.text,
+                output=text,
                 is_error=output.is_error,
                 provider=provider,
                 position=len(calls),
                 project=project,
                 source="proxy",
+                exit_code=output.exit_code,
             )
         else:
-            entry.output += "\n" + output.text
+            entry.output += "\n" + text
+            entry.is_error = entry.is_error or output.is_error
+            if entry.exit_code is None:
+                entry.exit_code = output.exit_code
     return list(calls.values())
 
 

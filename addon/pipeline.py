@@ -108,7 +108,7 @@ def compress_body(raw_text: str, doc: Any, wire: Any, rules: RuleSet, mode: str 
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r} (known: {', '.join(MODES)})")
     outcome = Outcome(text=raw_text)
-    outputs = wire.extract(doc)
+    outputs = wire.extract(doc, rules.framings)
     model = _model(wire, doc)
     facts = [_Facts.of(output, rules) for output in outputs]
     rules_facts = _RulesFacts.cache_for(rules)
@@ -121,7 +121,7 @@ def compress_body(raw_text: str, doc: Any, wire: Any, rules: RuleSet, mode: str 
     earlier_reads: dict[str, tuple[str, str]] = {}
     earlier_read_shas: dict[str, tuple[str, str]] = {}
     seen = _SentSoFar()
-    replacements: dict[JsonPath, str] = {}
+    replacements = _Replacements()
 
     for index, (output, fact) in enumerate(zip(outputs, facts)):
         kind, tokens = fact.kind, fact.tokens
@@ -147,7 +147,7 @@ def compress_body(raw_text: str, doc: Any, wire: Any, rules: RuleSet, mode: str 
         if index in superseding:
             note = "; ".join(filter(None, (note, superseding[index])))
         if new_text != output.text:
-            replacements[output.path] = new_text
+            replacements.add(output, new_text)
         outcome.outputs.append(OutputReport(output, kind, decision, tokens, tokens_after, new_text,
                                             new_text != output.text, note))
         outcome.tokens_before += tokens
@@ -161,8 +161,33 @@ def compress_body(raw_text: str, doc: Any, wire: Any, rules: RuleSet, mode: str 
             seen.add(output.call_id, new_text, fact.sha if new_text is output.text else new_sha)
 
     if replacements:
-        outcome.text = _rewrite(wire, raw_text, replacements, outcome)
+        outcome.text = _rewrite(wire, raw_text, replacements.strings(), outcome)
     return outcome
+
+
+class _Replacements:
+    """New texts by path. An output framed by its agent is a piece of the string at its path:
+    the pieces of one frame are written back together, and the frame's other bytes stay."""
+
+    def __init__(self) -> None:
+        self._plain: dict[JsonPath, str] = {}
+        self._framed: dict[JsonPath, tuple[Any, dict[str, str]]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._plain or self._framed)
+
+    def add(self, output: ToolOutput, new_text: str) -> None:
+        if output.frame is None:
+            self._plain[output.path] = new_text
+        else:
+            frame = output.frame.frame
+            self._framed.setdefault(output.path, (frame, {}))[1][output.frame.key] = new_text
+
+    def strings(self) -> dict[JsonPath, str]:
+        strings = dict(self._plain)
+        for path, (frame, new_texts) in self._framed.items():
+            strings[path] = frame.rebuild(new_texts)
+        return strings
 
 
 class _SentSoFar:
@@ -199,7 +224,8 @@ class _Facts:
 
     @classmethod
     def of(cls, output: ToolOutput, rules: RuleSet) -> "_Facts":
-        key = (output.call_id or output.path, output.part, output.tool_name, output.is_error, len(output.text))
+        key = (output.call_id or output.path, output.part, output.frame.key if output.frame else "",
+               output.tool_name, output.is_error, len(output.text))
         known = _FACTS.get(key)
         if (known is not None and known.files is rules.files and known.text == output.text
                 and _same_json(known.arguments, output.arguments)):

@@ -48,7 +48,7 @@ def process_request_body(raw: bytes | str, wire: Any, rules: Any, mode: str) -> 
     try:
         _describe(result, doc, wire)
         if mode == "off":
-            result.outputs = wire.extract(doc)
+            result.outputs = wire.extract(doc, getattr(rules, "framings", None))
         else:
             _compress(result, text, doc, wire, rules, mode)
     except Exception as exc:  # never worse than no proxy: forward the original bytes

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from headroom_mitm.addon.framing import BUILTIN_FRAMINGS
 from headroom_mitm.rules.errors import RulesError, RulesErrors
 from headroom_mitm.rules.match import BUILTIN_HOSTS, FileTools, Rule, RuleSet, compile_globs
 from headroom_mitm.rules.schema import RuleFile, read_rule_file
@@ -66,6 +67,7 @@ def _build(files: list[RuleFile], registry: Mapping[str, Any]) -> RuleSet:
     verbatim: list[str] = []
     file_lists: dict[str, list[str]] = {}
     token_mode: dict[str, Any] = {}
+    framings: list[Any] = []
     rules: list[Rule] = []
     for rule_file in files:  # base first
         hosts.update(rule_file.hosts)
@@ -75,6 +77,7 @@ def _build(files: list[RuleFile], registry: Mapping[str, Any]) -> RuleSet:
             bucket = file_lists.setdefault(key, [])
             bucket += [v for v in values if v not in bucket]
         token_mode.update(rule_file.token_mode)
+        framings = list(rule_file.framings) + framings  # the extending file's are tried first
         source = Path(rule_file.path).name
         # the extending file's rules come first, so they win over the base's
         rules = [Rule.build(spec, source) for spec in rule_file.rules] + rules
@@ -93,6 +96,7 @@ def _build(files: list[RuleFile], registry: Mapping[str, Any]) -> RuleSet:
         token_mode=TokenModePolicy.from_settings(token_mode),
         registry=dict(registry),
         sources=tuple(Path(f.path).name for f in files),
+        framings=tuple(framings) + BUILTIN_FRAMINGS,
         _protected_re=compile_globs(protected),
         _verbatim_re=compile_globs(verbatim),
     )

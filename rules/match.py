@@ -163,6 +163,9 @@ class RuleSet:
     """Compressor name -> CompressorSpec, as validated against."""
     sources: tuple[str, ...]
     """The files this set was read from, the base first."""
+    framings: tuple[Any, ...] = ()
+    """``addon.framing.Framing``: the shapes of command outputs agents send outside tool calls
+    (the rule files' first, then the built-in ones)."""
     _protected_re: re.Pattern[str] | None = None
     _verbatim_re: re.Pattern[str] | None = None
 

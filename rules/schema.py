@@ -63,6 +63,8 @@ class RuleFile:
     verbatim_tools: list[str] = field(default_factory=list)
     files: dict[str, list[str]] = field(default_factory=dict)
     token_mode: dict[str, Any] = field(default_factory=dict)
+    framings: list[Any] = field(default_factory=list)
+    """``addon.framing.Framing`` entries, in the file's order."""
     rules: list[RuleSpec] = field(default_factory=list)
 
 
@@ -74,7 +76,7 @@ RULE_CONDITIONS = ("tool", "kind", "min_tokens", "max_tokens", "provider", "mode
                    "mode", "min_age")
 RULE_KEYS = ("name", *RULE_CONDITIONS, "compress")
 TOP_KEYS = ("version", "extends", "hosts", "protected_tools", "verbatim_tools", "files",
-            "token_mode", "rules")
+            "token_mode", "framings", "rules")
 
 
 def glob_problem(pattern: str) -> str | None:
@@ -205,6 +207,10 @@ class _Checker:
                     result.files[sub] = self.strings(sub_value, f"files.{sub}", check) or []
             elif key == "token_mode":
                 self.token_mode(value, result.token_mode)
+            elif key == "framings":
+                from headroom_mitm.rules.framings import check_framings
+
+                result.framings = check_framings(self, value)
             elif key == "rules":
                 if not isinstance(value, yaml.SequenceNode):
                     self.fail(value, f"rules must be a list of rules, got {_kind_of(value)}")

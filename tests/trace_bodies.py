@@ -6,6 +6,8 @@ request bodies a proxy would have intercepted, one per model call:
 - ``claude_code_requests``: Anthropic Messages bodies from a Claude Code transcript (.jsonl).
 - ``mini_swe_requests``: OpenAI Chat bodies from a mini-swe-agent trajectory (.traj.json), with
   each bash command as a ``bash`` tool call and its output as the ``tool`` message.
+- ``mini_swe_text_requests``: the same trajectory as mini-swe-agent 1.x really sends it: no
+  tools, each command in a ```bash block of the assistant's text, its output a user message.
 
 Bodies yielded by one builder share unchanged message objects with each other (a 300-turn session
 would otherwise cost gigabytes): treat them as read-only, or ``copy.deepcopy`` one before editing.
@@ -25,6 +27,8 @@ __all__ = [
     "mini_swe_trace_files",
     "claude_code_requests",
     "mini_swe_requests",
+    "mini_swe_text_requests",
+    "wire_bodies",
 ]
 
 _REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -50,6 +54,16 @@ def shared_data_dir() -> Path | None:
     """``../shared/data`` beside the repository, or None when it is not there."""
     candidate = _REPO_ROOT.parent / "shared" / "data"
     return candidate if candidate.is_dir() else None
+
+
+def wire_bodies(client: str) -> list[str]:
+    """The request bodies one real client sent, in order, as text (``../shared/data/wire/CLIENT``;
+    empty when the data is absent)."""
+    data = shared_data_dir()
+    folder = data / "wire" / client if data else None
+    if folder is None or not folder.is_dir():
+        return []
+    return [path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.json"))]
 
 
 def claude_code_trace_files() -> list[Path]:
@@ -196,6 +210,23 @@ def mini_swe_requests(path: str | Path) -> Iterator[dict[str, Any]]:
             pending_call = None
         else:
             messages.append({"role": role or "user", "content": content})
+
+
+def mini_swe_text_requests(path: str | Path) -> Iterator[dict[str, Any]]:
+    """One OpenAI Chat body per assistant turn, holding every message before it, as the
+    trajectory shows them: the system prompt, the task, each reply with its ```bash block and
+    each output (``<returncode>N</returncode>\n<output>..``, a timeout notice, a format error) as
+    the user message after it. No tool is declared: mini-swe-agent 1.x parses its own action."""
+    trajectory = json.loads(Path(path).read_text(encoding="utf-8"))
+    model = _mini_swe_model(trajectory)
+    messages: list[dict[str, Any]] = []
+    for message in trajectory.get("messages") or []:
+        role, content = message.get("role") or "user", message.get("content")
+        if not isinstance(content, str):
+            content = json.dumps(content) if content is not None else ""
+        if role == "assistant":
+            yield {"model": model, "messages": list(messages)}
+        messages.append({"role": role, "content": content})
 
 
 def _mini_swe_model(trajectory: dict[str, Any]) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import re
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
+from headroom_mitm.addon.framing import BUILTIN_FRAMINGS, Framing, Message, framed_outputs
 from headroom_mitm.addon.providers._splice import splice
 from headroom_mitm.addon.providers._sse import SseDecoder, SseEvent
 from headroom_mitm.addon.providers._summary import ResponseSummary, ToolCall, Usage
@@ -26,14 +27,26 @@ _WORKING_DIRECTORY_PATTERNS = (
 class WireFormat:
     """One provider API's request and response shapes.
 
-    Subclasses set ``name`` and implement ``extract``; the rest has sensible defaults.
+    Subclasses set ``name`` and implement ``tool_results`` (and ``messages``, for agents that
+    answer commands in plain messages); the rest has sensible defaults.
     """
 
     name: str = ""
 
-    def extract(self, doc: Any) -> list[ToolOutput]:
-        """The tool outputs in a parsed request body, in conversation order."""
+    def extract(self, doc: Any, framings: Sequence[Framing] | None = None) -> list[ToolOutput]:
+        """The tool outputs in a parsed request body, in conversation order: its tool results
+        and the user messages that answer a command, each unwrapped from the agent's framing
+        (``framings``: the rules' framings, else the built-in ones)."""
+        return framed_outputs(self.tool_results(doc), lambda: self.messages(doc),
+                              BUILTIN_FRAMINGS if framings is None else framings, self.name)
+
+    def tool_results(self, doc: Any) -> list[ToolOutput]:
+        """The tool results of a body as they are, in conversation order."""
         raise NotImplementedError
+
+    def messages(self, doc: Any) -> list[Message]:
+        """Every turn's own texts (not its tool results), for outputs framed in plain messages."""
+        return []
 
     def rewrite(self, raw: str, new_texts: Mapping[JsonPath, str]) -> str:
         """Write new texts at the given paths of the raw body; every other byte stays."""
@@ -181,6 +194,17 @@ def find_working_directory(texts: Iterable[str]) -> str | None:
             for match in pattern.finditer(text):
                 found = match.group(1)
     return found
+
+
+def text_parts(base: JsonPath, content: Any, *types: str) -> tuple[tuple[JsonPath, str], ...]:
+    """(path, text) of a content that is a string, or of its ``{"type": t, "text": ...}`` blocks."""
+    if isinstance(content, str):
+        return ((base, content),)
+    return tuple(
+        (base + (index, "text"), block["text"])
+        for index, block in enumerate(as_list(content))
+        if as_dict(block).get("type") in types and isinstance(block.get("text"), str)
+    )
 
 
 def text_blocks(content: Any, *types: str) -> Iterator[str]:

@@ -22,8 +22,10 @@ from headroom_mitm.addon.providers._base import (
     as_str,
     find_working_directory,
     text_blocks,
+    text_parts,
     upsert_tool_call,
 )
+from headroom_mitm.addon.framing import Message
 from headroom_mitm.addon.providers._summary import ResponseSummary, ToolCall, Usage
 from headroom_mitm.addon.tool_output import ToolOutput
 
@@ -37,7 +39,7 @@ _TOOL_CALL_BLOCKS = ("tool_use", "server_tool_use", "mcp_tool_use")
 class AnthropicFormat(WireFormat):
     name = "anthropic"
 
-    def extract(self, doc: Any) -> list[ToolOutput]:
+    def tool_results(self, doc: Any) -> list[ToolOutput]:
         calls: dict[str, tuple[str, Any]] = {}
         outputs: list[ToolOutput] = []
         for turn, message in enumerate(as_list(as_dict(doc).get("messages"))):
@@ -79,6 +81,13 @@ class AnthropicFormat(WireFormat):
                 extra={"block": index},
             )
             for path, part, text in texts
+        ]
+
+    def messages(self, doc: Any) -> list[Message]:
+        return [
+            Message(turn, as_str(as_dict(message).get("role")),
+                    text_parts(("messages", turn, "content"), as_dict(message).get("content"), "text"))
+            for turn, message in enumerate(as_list(as_dict(doc).get("messages")))
         ]
 
     def session_hint(self, doc: Any) -> str | None:

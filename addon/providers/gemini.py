@@ -24,6 +24,7 @@ from headroom_mitm.addon.providers._base import (
     as_str,
     find_working_directory,
 )
+from headroom_mitm.addon.framing import Message
 from headroom_mitm.addon.providers._summary import ResponseSummary, ToolCall, Usage
 from headroom_mitm.addon.tool_output import JsonPath, ToolOutput
 
@@ -55,7 +56,7 @@ class GeminiFormat(WireFormat):
     def __init__(self, path_model: str = "") -> None:
         self.path_model = path_model
 
-    def extract(self, doc: Any) -> list[ToolOutput]:
+    def tool_results(self, doc: Any) -> list[ToolOutput]:
         by_id: dict[str, tuple[str, Any]] = {}
         unanswered: list[tuple[str, Any, str]] = []  # calls of the latest model turn, in order
         outputs: list[ToolOutput] = []
@@ -96,6 +97,18 @@ class GeminiFormat(WireFormat):
                        extra={"part_index": index})
             for leaf, (path, text) in enumerate(_string_leaves(response.get("response"), base))
         ]
+
+    def messages(self, doc: Any) -> list[Message]:
+        messages = []
+        for turn, content in enumerate(as_list(as_dict(doc).get("contents"))):
+            content = as_dict(content)
+            texts = tuple(
+                (("contents", turn, "parts", index, "text"), part["text"])
+                for index, part in enumerate(map(as_dict, as_list(content.get("parts"))))
+                if isinstance(part.get("text"), str) and not part.get("thought")
+            )
+            messages.append(Message(turn, as_str(content.get("role")) or "user", texts))
+        return messages
 
     def model(self, doc: Any) -> str:
         return self.path_model or super().model(doc)

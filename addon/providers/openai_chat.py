@@ -19,8 +19,10 @@ from headroom_mitm.addon.providers._base import (
     find_working_directory,
     parse_arguments,
     text_blocks,
+    text_parts,
     upsert_tool_call,
 )
+from headroom_mitm.addon.framing import Message
 from headroom_mitm.addon.providers._summary import ResponseSummary, ToolCall, Usage
 from headroom_mitm.addon.tool_output import ToolOutput
 
@@ -30,7 +32,7 @@ __all__ = ["OpenAIChatFormat", "StreamParser", "FORMAT"]
 class OpenAIChatFormat(WireFormat):
     name = "openai-chat"
 
-    def extract(self, doc: Any) -> list[ToolOutput]:
+    def tool_results(self, doc: Any) -> list[ToolOutput]:
         calls: dict[str, tuple[str, Any]] = {}
         legacy_calls: dict[str, Any] = {}  # function name -> arguments of its latest call
         outputs: list[ToolOutput] = []
@@ -73,6 +75,13 @@ class OpenAIChatFormat(WireFormat):
             ToolOutput(provider=self.name, path=path, text=text, tool_name=name,
                        arguments=arguments, call_id=call_id, turn=turn, part=part)
             for path, part, text in texts
+        ]
+
+    def messages(self, doc: Any) -> list[Message]:
+        return [
+            Message(turn, as_str(as_dict(message).get("role")),
+                    text_parts(("messages", turn, "content"), as_dict(message).get("content"), "text"))
+            for turn, message in enumerate(as_list(as_dict(doc).get("messages")))
         ]
 
     def session_hint(self, doc: Any) -> str | None:

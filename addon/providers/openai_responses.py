@@ -23,8 +23,10 @@ from headroom_mitm.addon.providers._base import (
     find_working_directory,
     parse_arguments,
     text_blocks,
+    text_parts,
     upsert_tool_call,
 )
+from headroom_mitm.addon.framing import Message
 from headroom_mitm.addon.providers._summary import ResponseSummary, ToolCall, Usage
 from headroom_mitm.addon.tool_output import JsonPath, ToolOutput
 
@@ -78,7 +80,7 @@ def _call_text(item: dict[str, Any]) -> ToolCall:
 class OpenAIResponsesFormat(WireFormat):
     name = "openai-responses"
 
-    def extract(self, doc: Any) -> list[ToolOutput]:
+    def tool_results(self, doc: Any) -> list[ToolOutput]:
         body, prefix = _body_and_prefix(doc)
         calls: dict[str, tuple[str, Any]] = {}
         outputs: list[ToolOutput] = []
@@ -114,6 +116,15 @@ class OpenAIResponsesFormat(WireFormat):
                        arguments=arguments, call_id=call_id, turn=turn, part=part,
                        extra={"item_type": kind})
             for path, part, text in texts
+        ]
+
+    def messages(self, doc: Any) -> list[Message]:
+        body, prefix = _body_and_prefix(doc)
+        return [
+            Message(turn, as_str(item.get("role")),
+                    text_parts(prefix + ("input", turn, "content"), item.get("content"), *_OUTPUT_TEXT_PARTS))
+            for turn, item in enumerate(map(as_dict, as_list(body.get("input"))))
+            if item.get("type", "message") == "message"
         ]
 
     def model(self, doc: Any) -> str:

@@ -25,7 +25,8 @@ def _traces():
     claude += [p for p in trace_bodies.claude_code_trace_files() if "subagents" not in p.parts][:1]
     mini = trace_bodies.mini_swe_trace_files()[:3]
     return ([("anthropic", trace_bodies.claude_code_requests, p) for p in claude]
-            + [("openai-chat", trace_bodies.mini_swe_requests, p) for p in mini])
+            + [("openai-chat", trace_bodies.mini_swe_requests, p) for p in mini]
+            + [("openai-chat", trace_bodies.mini_swe_text_requests, p) for p in mini])
 
 
 def _common_prefix(a: list, b: list) -> int:
@@ -61,3 +62,41 @@ def test_each_request_repeats_the_compressed_previous_one(tmp_path, which_rules,
             previous = (json.loads(text), compressed)
     assert checked > 50
     assert changed > 0, "the rules compressed nothing, so the test proved nothing"
+
+
+WIRE_CLIENTS = {
+    "mini-swe-agent-2.4.6-default": "anthropic",
+    "mini-swe-agent-2.4.6-text": "anthropic",
+    "aider-0.86.2": "openai-chat",
+    "gemini-cli-0.61.0": "gemini",
+    "codex-0.171-http": "openai-responses",
+}
+
+
+@pytest.mark.parametrize("mode", ["cache", "token"])
+@pytest.mark.parametrize("client", sorted(WIRE_CLIENTS))
+def test_real_clients_get_each_output_sent_the_same_way_in_every_request(client, mode):
+    """Whatever the client changes around an output between requests (litellm's cache_control
+    block turning into a string, aider moving its file list), the output is sent as it was. The
+    recorded tasks are shorter than token mode's checkpoint step, so token mode holds too."""
+    bodies = trace_bodies.wire_bodies(client)
+    if not bodies:
+        pytest.skip(f"request bodies of {client} not found under ../shared/data/wire")
+    wire = by_name(WIRE_CLIENTS[client], "/v1beta/models/gemini-3-pro-preview:streamGenerateContent")
+    rules = load_rules(None)
+    pipeline.clear_memo()
+    sent: dict[tuple, str] = {}
+    repeated = changed = 0
+    for text in bodies:
+        outcome = compress_body(text, json.loads(text), wire, rules, mode)
+        for report in outcome.outputs:
+            output = report.output
+            key = (output.call_id, output.frame.key if output.frame else "", output.part, output.arguments and
+                   json.dumps(output.arguments, sort_keys=True))
+            if key in sent:
+                assert sent[key] == report.text, f"{client}: {output.call_id} changed between requests"
+                repeated += 1
+            sent[key] = report.text
+            changed += report.changed
+    assert changed, f"{client}: nothing was compressed, so the test proved nothing"
+    assert repeated

@@ -121,8 +121,8 @@ def test_a_body_that_cannot_be_written_back_goes_upstream_unchanged(tmp_path):
     class BrokenWire:
         name = "anthropic"
 
-        def extract(self, doc):
-            return ANTHROPIC.extract(doc)
+        def extract(self, doc, framings=None):
+            return ANTHROPIC.extract(doc, framings)
 
         def model(self, doc):
             return ""
