@@ -28,17 +28,48 @@ def preamble(doc: Any) -> list[Any]:
     return [doc[key] for key in _PREAMBLE_KEYS if key in doc]
 
 
-def fallback_session_id(doc: Any) -> str:
+def fallback_session_id(doc: Any, provider: str = "") -> str:
     """A stable id for a conversation whose body names no session.
 
-    Every request of a conversation resends its first turn unchanged, so the first turn plus the
-    system prompt identify the conversation across requests, without storing either.
+    Seeded by what every request of one conversation repeats unchanged and two conversations
+    rarely share: the wire format, the system prompt (a top-level field or the leading system
+    and developer messages) and every turn before the first reply (the task, and the context
+    some agents send ahead of it: Gemini CLI's session context, aider's repository map). Their
+    texts only: what clients change between requests is left out, such as ``cache_control``
+    (litellm marks the first message in the first request only) and whether a text is a string
+    or a one-block list. Nothing of it is stored.
     """
     items = turns(doc)
-    first = items[0] if items else None
-    system = doc.get("system") or doc.get("instructions") if isinstance(doc, dict) else None
-    seed = json.dumps([system, first], sort_keys=True, ensure_ascii=False, default=str)
-    return "conv-" + hashlib.sha256(seed.encode("utf-8")).hexdigest()[:24]
+    opening: list[Any] = []
+    for item in items:
+        if isinstance(item, dict) and (item.get("role") in _REPLY_ROLES or item.get("type") in _CALL_ITEMS):
+            break
+        opening.append(item)
+    system = [doc[key] for key in _SYSTEM_KEYS if key in doc] if isinstance(doc, dict) else []
+    seed = json.dumps([provider, _texts(system), _texts(opening)], ensure_ascii=False)
+    return "conv-" + hashlib.sha256(seed.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
+_SYSTEM_KEYS = ("system", "instructions", "systemInstruction", "system_instruction")
+_REPLY_ROLES = frozenset({"assistant", "model"})
+_CALL_ITEMS = frozenset({"function_call", "custom_tool_call", "local_shell_call", "shell_call", "mcp_call"})
+_NOT_CONTENT = frozenset({"type", "cache_control", "id"})
+"""Keys whose values say how a text is carried, not what it says."""
+
+
+def _texts(value: Any) -> list[str]:
+    """The string leaves of a value that carry what the model reads, in order; roles kept."""
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict):
+            stack.extend(v for k, v in reversed(item.items()) if k not in _NOT_CONTENT)
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+    return found
 
 
 # Strings under these keys are opaque blobs (images, signed thinking), not text a model reads

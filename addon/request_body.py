@@ -62,7 +62,7 @@ def _describe(result: RequestBody, doc: dict, wire: Any) -> None:
     from headroom_mitm.addon.tokens import count_tokens
 
     result.model = wire.model(doc) or ""
-    result.session_id = wire.session_hint(doc) or fallback_session_id(doc)
+    result.session_id = wire.session_hint(doc) or fallback_session_id(doc, wire.name)
     result.project = wire.working_directory(doc)
     result.tokens_before = body_tokens(doc, count_tokens)
     result.tokens_after = result.tokens_before
