@@ -51,6 +51,9 @@ def for_request(host: str, path: str) -> WireFormat | None:
         return OPENAI_CHAT
     if route.endswith("/responses"):
         return OPENAI_RESPONSES
+    # "/responses/compact" (Codex's compaction) falls through on purpose: its input is the
+    # history the server condenses into an opaque item the conversation continues from, so
+    # anything dropped there would be gone from it for good, beyond any marker's reference.
     return None
 
 

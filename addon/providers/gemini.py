@@ -25,6 +25,7 @@ from headroom_mitm.addon.providers._base import (
     find_working_directory,
 )
 from headroom_mitm.addon.framing import Message
+from headroom_mitm.addon.providers._partial_args import PartialCall
 from headroom_mitm.addon.providers._summary import ResponseSummary, ToolCall, Usage
 from headroom_mitm.addon.tool_output import JsonPath, ToolOutput
 
@@ -153,6 +154,7 @@ class StreamParser(_StreamParserBase):
     def __init__(self) -> None:
         super().__init__()
         self._mode = ""  # "sse" or "array", decided by the first visible byte
+        self._open: tuple[ToolCall, PartialCall] | None = None  # a call whose next part is due
         self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._text = ""
 
@@ -214,8 +216,25 @@ class StreamParser(_StreamParserBase):
             if isinstance(candidate.get("finishReason"), str):
                 summary.stop_reason = candidate["finishReason"]
             for part in as_list(as_dict(candidate.get("content")).get("parts")):
-                call = as_dict(as_dict(part).get("functionCall"))
-                if call:
-                    summary.tool_calls.append(ToolCall(
-                        id=as_str(call.get("id")), name=as_str(call.get("name")),
-                        arguments=arguments_text(call.get("args"))))
+                call = as_dict(part).get("functionCall")
+                if isinstance(call, dict) and (call or self._open is not None):
+                    self._take_call(call)
+
+    def _take_call(self, call: dict[str, Any]) -> None:
+        """A whole function call, or one part of a call whose arguments stream in pieces
+        (``willContinue``): the parts of one call are one ``ToolCall``."""
+        streamed = "partialArgs" in call or call.get("willContinue") is True
+        if self._open is None and not streamed:
+            self.summary.tool_calls.append(ToolCall(
+                id=as_str(call.get("id")), name=as_str(call.get("name")), arguments=arguments_text(call.get("args"))))
+            return
+        if self._open is None:
+            self._open = (ToolCall(), PartialCall())
+            self.summary.tool_calls.append(self._open[0])
+        tool_call, arguments = self._open
+        tool_call.id = tool_call.id or as_str(call.get("id"))
+        tool_call.name = tool_call.name or as_str(call.get("name"))
+        arguments.add(call)
+        tool_call.arguments = arguments.text()
+        if call.get("willContinue") is not True:
+            self._open = None

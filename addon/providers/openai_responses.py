@@ -2,8 +2,10 @@
 
 Tool outputs are ``input`` items answering an earlier call item by ``call_id``:
 ``function_call_output`` (``output`` a string or a list of ``input_text`` parts),
-``custom_tool_call_output``, ``local_shell_call_output`` and ``apply_patch_call_output``;
-an ``mcp_call`` item carries its own ``output``. Codex's WebSocket sends
+``custom_tool_call_output``, ``local_shell_call_output`` (its output a JSON text, unwrapped by
+the ``shell-json`` framing) and ``apply_patch_call_output``; ``shell_call_output`` holds one
+``stdout`` and ``stderr`` per command with its exit outcome; an ``mcp_call`` item carries its own
+``output``. ``/responses/compact`` is not a conversation turn (see ``for_request``). Codex's WebSocket sends
 ``{"type": "response.create", ...}`` whose other fields are a Responses body (or, in some
 versions, nested under ``response``); ``extract`` takes either.
 """
@@ -38,7 +40,9 @@ _OUTPUT_ITEMS = (
     "local_shell_call_output",
     "apply_patch_call_output",
 )
-_CALL_ITEMS = ("function_call", "custom_tool_call", "local_shell_call", "apply_patch_call", "mcp_call")
+_CALL_ITEMS = ("function_call", "custom_tool_call", "local_shell_call", "shell_call", "apply_patch_call",
+               "mcp_call")
+_SHELL_STREAMS = ("stdout", "stderr")
 _OUTPUT_TEXT_PARTS = ("input_text", "output_text")
 _FINAL_EVENTS = ("response.completed", "response.incomplete", "response.failed", "response.done")
 
@@ -61,6 +65,8 @@ def _call_of(item: dict[str, Any]) -> tuple[str, Any]:
         return as_str(item.get("name")), item.get("input")
     if kind == "local_shell_call":
         return "local_shell", item.get("action")
+    if kind == "shell_call":
+        return "shell", item.get("action")
     return "apply_patch", item.get("operation")
 
 
@@ -91,7 +97,12 @@ class OpenAIResponsesFormat(WireFormat):
                 for key in (as_str(item.get("call_id")), as_str(item.get("id"))):
                     if key:
                         calls[key] = _call_of(item)
-            if kind in _OUTPUT_ITEMS or kind == "mcp_call":
+            if kind == "shell_call_output":
+                call_id = as_str(item.get("call_id"))
+                name, arguments = calls.get(call_id, ("shell", None))
+                outputs.extend(self._shell_texts(prefix + ("input", turn, "output"), turn, item.get("output"),
+                                                 name, arguments, call_id))
+            elif kind in _OUTPUT_ITEMS or kind == "mcp_call":
                 # local_shell_call_output names its call by "id"; mcp_call is its own call
                 call_id = as_str(item.get("call_id")) or as_str(item.get("id"))
                 name, arguments = calls.get(call_id, ("", None))
@@ -117,6 +128,24 @@ class OpenAIResponsesFormat(WireFormat):
                        extra={"item_type": kind})
             for path, part, text in texts
         ]
+
+    def _shell_texts(self, base: JsonPath, turn: int, output: Any, name: str, arguments: Any,
+                     call_id: str) -> list[ToolOutput]:
+        """``shell_call_output``: per command run, its stdout and stderr, and its outcome (an
+        exit code, or a timeout, which is a failure)."""
+        found = []
+        for index, run in enumerate(map(as_dict, as_list(output))):
+            outcome = as_dict(run.get("outcome"))
+            code = outcome.get("exit_code")
+            exit_code = code if isinstance(code, int) and not isinstance(code, bool) else None
+            failed = outcome.get("type") == "timeout" or exit_code not in (None, 0)
+            for stream in _SHELL_STREAMS:
+                if isinstance(run.get(stream), str) and (run[stream] or stream == "stdout"):
+                    found.append(ToolOutput(
+                        provider=self.name, path=base + (index, stream), text=run[stream], tool_name=name,
+                        arguments=arguments, call_id=call_id, is_error=failed, turn=turn, part=len(found),
+                        exit_code=exit_code, extra={"item_type": "shell_call_output"}))
+        return found
 
     def messages(self, doc: Any) -> list[Message]:
         body, prefix = _body_and_prefix(doc)
