@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from headroom_mitm.addon import token_mode
+from headroom_mitm.addon.framing import outputs as framing_outputs
 from headroom_mitm.addon.compress._base import Compressed, Context, not_longer
 from headroom_mitm.addon.memo import LruMemo
 from headroom_mitm.addon.tool_output import JsonPath, ToolOutput
@@ -490,3 +491,4 @@ def clear_memo() -> None:
     _FACTS.clear()
     _RulesFacts._by_rules.clear()
     token_mode.clear_memo()
+    framing_outputs.clear_memo()

@@ -2,8 +2,11 @@
 """Replay the agent traces in ../shared/data/traces through the pipeline and print what it saves.
 
 Claude Code transcripts become Anthropic Messages bodies (one per assistant turn, with everything
-before it); mini-swe-agent runs become OpenAI Chat bodies with a ``bash`` tool call per step.
-Every figure uses one tokenizer, o200k_base:
+before it); mini-swe-agent runs become OpenAI Chat bodies twice: with a ``bash`` tool call per
+step, and as mini-swe-agent 1.x really sends them (each command in a ```bash block of the
+reply, its output a user message). Each traffic type is split by session into a tuning half and
+a checking half (``trace_bodies.split_by_session``), reported apart: rules are tuned on the first,
+the second says whether that generalises. Every figure uses one tokenizer, o200k_base:
 
 - token ratio: input tokens after / before, summed over requests (system + messages text);
 - retention: strings of 5+ characters (identifiers, paths, numbers) that the agent used in its
@@ -13,8 +16,9 @@ Every figure uses one tokenizer, o200k_base:
   prefix identical to k + 1.25 x the rest, compressed over original;
 - time per request (parse + compress_body): median and p99.
 
-    python scripts/bench_traces.py               # the full dev set, cache mode
+    python scripts/bench_traces.py               # the full dev set, cache mode, both halves
     python scripts/bench_traces.py --quick       # a CI-sized sample
+    python scripts/bench_traces.py --only mini-swe-text --half checking
     python scripts/bench_traces.py --mode token --rules my-rules.yaml --limit 3
     python scripts/bench_traces.py --quick --dump-jsonl batch.jsonl   # then: time headroom compress --jsonl batch.jsonl
 """
@@ -43,14 +47,18 @@ from headroom_mitm.addon.providers import by_name  # noqa: E402
 from headroom_mitm.addon.tokens import count_tokens, tokenizer_name  # noqa: E402
 from headroom_mitm.rules import load_rules  # noqa: E402
 
-# Figures of headroom-ai 0.42 on these traces, and the targets (issue 3), per provider.
-HEADROOM = {"anthropic": (0.718, 0.979, 0.842, 18.0), "openai-chat": (0.996, 0.996, 0.995, 82.0)}
+# Figures of headroom-ai 0.42 on these traces (the whole dev set), and the targets, per traffic.
+HEADROOM = {"claude-code": (0.718, 0.979, 0.842, 18.0), "mini-swe-tools": (0.996, 0.996, 0.995, 82.0)}
 TARGETS = {
-    ("anthropic", "cache"): "ratio<=0.75 retention>=0.998 cache-cost<=0.78",
-    ("openai-chat", "cache"): "ratio<=0.90 retention>=0.998 cache-cost<=0.92",
-    ("anthropic", "token"): "ratio<=0.60 retention>=0.99",
+    ("claude-code", "cache"): "ratio<=0.75 retention>=0.998 cache-cost<=0.78",
+    ("mini-swe-tools", "cache"): "ratio<=0.90 retention>=0.998 cache-cost<=0.92",
+    ("mini-swe-text", "cache"): "ratio<=0.90 retention>=0.998",
+    ("claude-code", "token"): "checking half: ratio<=0.62 retention>=0.99",
 }
-LABELS = {"anthropic": "Claude Code -> anthropic", "openai-chat": "mini-swe-agent -> openai-chat"}
+LABELS = {"claude-code": "Claude Code -> anthropic", "mini-swe-tools": "mini-swe tool calls -> chat",
+          "mini-swe-text": "mini-swe 1.x text -> chat"}
+WIRES = {"claude-code": "anthropic", "mini-swe-tools": "openai-chat", "mini-swe-text": "openai-chat"}
+HALVES = ("tuning", "checking")
 
 _CANDIDATE = re.compile(r"[A-Za-z0-9_./\-]{5,}")
 
@@ -152,10 +160,10 @@ def _json_words(value: Any, values: bool = True) -> Iterator[str]:
         yield value
 
 
-def replay(provider: str, bodies: Iterator[dict[str, Any]], rules: Any, mode: str,
+def replay(wire_name: str, bodies: Iterator[dict[str, Any]], rules: Any, mode: str,
            totals: Totals, tools: dict[str, ToolTotals], max_requests: int | None,
            dump: Any = None) -> None:
-    wire = by_name(provider)
+    wire = by_name(wire_name)
     previous: tuple[dict, dict, list[int], list[int]] | None = None
     pending: tuple[dict, list[Any], list[str]] | None = None  # request k, its outputs, their new texts
     for count, body in enumerate(bodies):
@@ -246,26 +254,32 @@ def _p99(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))] if ordered else 0.0
 
 
-def print_tables(results: dict[str, tuple[Totals, dict[str, ToolTotals]]], mode: str, elapsed: float) -> None:
+def print_tables(results: dict[tuple[str, str], tuple[Totals, dict[str, ToolTotals]]], mode: str,
+                 elapsed: float) -> None:
     print(f"\nmode={mode}  tokenizer={tokenizer_name()}  wall time {elapsed:.1f}s\n")
-    header = f"{'traffic':32} {'requests':>8} {'ratio':>7} {'retention':>9} {'cache-cost':>10} {'median ms':>9} {'p99 ms':>7}"
+    header = (f"{'traffic':30} {'half':>8} {'requests':>8} {'ratio':>7} {'retention':>9} {'checked':>7} "
+              f"{'cache-cost':>10} {'median ms':>9} {'p99 ms':>7}")
     print(header)
     print("-" * len(header))
-    for provider, (t, _) in results.items():
-        retention = f"{t.retained / t.wanted:.4f}" if t.wanted else "-"
-        print(f"{LABELS.get(provider, provider):32} {t.requests:>8} {_ratio(t.tokens_after, t.tokens_before):>7} "
-              f"{retention:>9} {_ratio(t.cache_cost_after, t.cache_cost_before):>10} "
-              f"{statistics.median(t.times_ms) if t.times_ms else 0:>9.1f} {_p99(t.times_ms):>7.1f}")
-        if provider in HEADROOM:
-            r, ret, cc, ms = HEADROOM[provider]
-            print(f"{'  headroom-ai 0.42 (issue)':32} {'':>8} {r:>7.3f} {ret:>9.3f} {cc:>10.3f} {ms:>9.0f}")
-        if (provider, mode) in TARGETS:
-            print(f"{'  target':32} {TARGETS[(provider, mode)]}")
-        print(f"{'  strings checked for retention':32} {t.wanted}")
-    for provider, (_, tools) in results.items():
-        print(f"\nper tool, {LABELS.get(provider, provider)} (tool-output tokens summed over requests)")
+    for traffic in dict.fromkeys(key for key, _ in results):
+        for half in HALVES:
+            if (traffic, half) not in results:
+                continue
+            t = results[(traffic, half)][0]
+            retention = f"{t.retained / t.wanted:.4f}" if t.wanted else "-"
+            print(f"{LABELS.get(traffic, traffic):30} {half:>8} {t.requests:>8} "
+                  f"{_ratio(t.tokens_after, t.tokens_before):>7} {retention:>9} {t.wanted:>7} "
+                  f"{_ratio(t.cache_cost_after, t.cache_cost_before):>10} "
+                  f"{statistics.median(t.times_ms) if t.times_ms else 0:>9.1f} {_p99(t.times_ms):>7.1f}")
+        if traffic in HEADROOM:
+            r, ret, cc, ms = HEADROOM[traffic]
+            print(f"{'  headroom-ai 0.42, all':30} {'':>8} {'':>8} {r:>7.3f} {ret:>9.3f} {'':>7} {cc:>10.3f} {ms:>9.0f}")
+        if (traffic, mode) in TARGETS:
+            print(f"{'  target':30} {TARGETS[(traffic, mode)]}")
+    for (traffic, half), (_, tools) in results.items():
+        print(f"\nper tool, {LABELS.get(traffic, traffic)}, {half} half (tool-output tokens summed over requests)")
         print(f"{'tool':24} {'outputs':>8} {'before':>11} {'after':>11} {'ratio':>7} {'retention':>11}")
-        for name, tool in sorted(tools.items(), key=lambda kv: -kv[1].tokens_before):
+        for name, tool in sorted(tools.items(), key=lambda kv: -kv[1].tokens_before)[:15]:
             retention = f"{tool.retained}/{tool.wanted}" if tool.wanted else "-"
             print(f"{name[:24]:24} {tool.outputs:>8} {tool.tokens_before:>11} {tool.tokens_after:>11} "
                   f"{_ratio(tool.tokens_after, tool.tokens_before):>7} {retention:>11}")
@@ -275,10 +289,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mode", choices=("cache", "token", "off"), default="cache")
     parser.add_argument("--rules", help="rule file (default: the shipped rules)")
-    parser.add_argument("--limit", type=int, help="at most this many sessions per traffic type")
+    parser.add_argument("--limit", type=int, help="at most this many sessions per traffic type and half")
     parser.add_argument("--max-requests", type=int, help="at most this many requests per session")
     parser.add_argument("--quick", action="store_true", help="a small sample: 3 sessions each, 40 requests each")
-    parser.add_argument("--only", choices=("anthropic", "openai-chat"), help="replay one traffic type only")
+    parser.add_argument("--only", choices=tuple(LABELS), help="replay one traffic type only")
+    parser.add_argument("--half", choices=HALVES + ("both",), default="both",
+                        help="the tuning half, the checking half, or both (reported apart)")
     parser.add_argument("--dump-jsonl", metavar="FILE",
                         help="also write every replayed body, one per line (to time `headroom compress --jsonl` "
                         "and other tools on the same batch)")
@@ -293,21 +309,25 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     rules = load_rules(args.rules)
     sources: list[tuple[str, Callable[[Path], Iterator[dict]], list[Path]]] = [
-        ("anthropic", traces.claude_code_requests, traces.claude_code_trace_files()),
-        ("openai-chat", traces.mini_swe_requests, traces.mini_swe_trace_files()),
+        ("claude-code", traces.claude_code_requests, traces.claude_code_trace_files()),
+        ("mini-swe-tools", traces.mini_swe_requests, traces.mini_swe_trace_files()),
+        ("mini-swe-text", traces.mini_swe_text_requests, traces.mini_swe_trace_files()),
     ]
     dump = open(args.dump_jsonl, "w", encoding="utf-8") if args.dump_jsonl else None
     started = time.perf_counter()
-    results: dict[str, tuple[Totals, dict[str, ToolTotals]]] = {}
-    for provider, builder, files in sources:
-        if args.only and provider != args.only:
+    results: dict[tuple[str, str], tuple[Totals, dict[str, ToolTotals]]] = {}
+    for traffic, builder, all_files in sources:
+        if args.only and traffic != args.only:
             continue
-        if args.quick:  # the longest sessions, cut short: a small sample with every tool in it
-            files = sorted(files, key=lambda p: -p.stat().st_size)
-        totals, tools = Totals(), defaultdict(ToolTotals)
-        for path in files[: args.limit] if args.limit else files:
-            replay(provider, builder(path), rules, args.mode, totals, tools, args.max_requests, dump)
-        results[provider] = (totals, tools)
+        for half, files in zip(HALVES, traces.split_by_session(all_files)):
+            if args.half not in ("both", half):
+                continue
+            if args.quick:  # the longest sessions, cut short: a small sample with every tool in it
+                files = sorted(files, key=lambda p: -p.stat().st_size)
+            totals, tools = Totals(), defaultdict(ToolTotals)
+            for path in files[: args.limit] if args.limit else files:
+                replay(WIRES[traffic], builder(path), rules, args.mode, totals, tools, args.max_requests, dump)
+            results[(traffic, half)] = (totals, tools)
     if dump is not None:
         dump.close()
     print_tables(results, args.mode, time.perf_counter() - started)

@@ -29,6 +29,8 @@ __all__ = [
     "mini_swe_requests",
     "mini_swe_text_requests",
     "wire_bodies",
+    "session_of",
+    "split_by_session",
 ]
 
 _REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -76,6 +78,22 @@ def mini_swe_trace_files() -> list[Path]:
     """Every mini-swe-agent trajectory (empty when the data is absent)."""
     data = shared_data_dir()
     return sorted((data / "traces" / "mini-swe-agent").glob("*.traj.json")) if data else []
+
+
+def session_of(path: Path) -> str:
+    """The session a trace file belongs to: a subagent's transcript belongs to its parent's."""
+    if path.parent.name == "subagents":
+        return path.parent.parent.name
+    return path.name.split(".", 1)[0]
+
+
+def split_by_session(files: list[Path]) -> tuple[list[Path], list[Path]]:
+    """(tuning half, checking half): the sessions in name order, alternately; a session's files
+    stay together. Fixed before any tuning, so the checking half is never looked at to tune."""
+    sessions = sorted({session_of(path) for path in files})
+    tuning = set(sessions[0::2])
+    return ([path for path in files if session_of(path) in tuning],
+            [path for path in files if session_of(path) not in tuning])
 
 
 def claude_code_requests(path: str | Path, *, keep_thinking: bool = True) -> Iterator[dict[str, Any]]:

@@ -25,6 +25,9 @@ _RECOGNISED: LruMemo[tuple[Sequence[Framing], str, Framed | None]] = LruMemo(
     16384, max_weight=64_000_000, weigh=lambda known: 2 * len(known[1]))
 """(framings, text) -> what matched. Each request resends every earlier output: one regex pass
 per distinct text, not per request."""
+_ANSWERS: LruMemo[tuple[Sequence[Framing], str, str | None, tuple[Framed, str] | None]] = LruMemo(
+    16384, max_weight=64_000_000, weigh=lambda known: 2 * (len(known[1]) + len(known[2] or "")))
+"""(framings, user message, assistant text before it) -> its framing and command, or None."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,17 @@ def _answers(message: Message, assistant_text: str | None, framings: Sequence[Fr
 def _answer(text: str, assistant_text: str | None,
             framings: Sequence[Framing]) -> tuple[Framed, str] | None:
     """The framing of a user message that is a command's output, and that command."""
+    key = (id(framings), len(text), hash(text), hash(assistant_text))
+    known = _ANSWERS.get(key)
+    if known is not None and known[0] is framings and known[1] == text and known[2] == assistant_text:
+        return known[3]
+    found = _find_answer(text, assistant_text, framings)
+    _ANSWERS.put(key, (framings, text, assistant_text, found))
+    return found
+
+
+def _find_answer(text: str, assistant_text: str | None,
+                 framings: Sequence[Framing]) -> tuple[Framed, str] | None:
     for framing in framings:
         if framing.shape is None:
             continue  # a JSON observation always comes as a tool result
@@ -129,3 +143,4 @@ def _answer(text: str, assistant_text: str | None,
 
 def clear_memo() -> None:
     _RECOGNISED.clear()
+    _ANSWERS.clear()
