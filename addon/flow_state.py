@@ -38,6 +38,8 @@ class FlowState:
     summary: Any = None
     notes: list[str] = field(default_factory=list)
     pending_turns: list["FlowState"] = field(default_factory=list)
+    retrieval: bool = False
+    """A WebSocket turn declared the retrieve tool: the model has it in every later turn."""
 
     @classmethod
     def begin(cls, flow: http.HTTPFlow, wire: Any, mode: str) -> "FlowState":

@@ -12,6 +12,7 @@ earlier bytes, at checkpoints only (``addon/token_mode.py``).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -23,6 +24,7 @@ from headroom_mitm.addon import token_mode
 from headroom_mitm.addon.framing import outputs as framing_outputs
 from headroom_mitm.addon.compress._base import Compressed, Context, not_longer
 from headroom_mitm.addon.memo import LruMemo
+from headroom_mitm.addon.retrieval import is_retrieve_tool
 from headroom_mitm.addon.tool_output import JsonPath, ToolOutput
 from headroom_mitm.rules import Decision, RuleSet
 
@@ -84,6 +86,8 @@ class Outcome:
     tokens_before: int = 0
     tokens_after: int = 0
     """Tokens of the tool outputs only; the rest of the body is unchanged."""
+    lossy: bool = False
+    """Whether lossy steps could run (the request declared the retrieve tool, or the caller said so)."""
     memo_hits: int = 0
     memo_misses: int = 0
 
@@ -103,19 +107,27 @@ class _Result:
     """sha256 of ``text`` when it differs from the original (what the model is sent)."""
 
 
-def compress_body(raw_text: str, doc: Any, wire: Any, rules: RuleSet, mode: str = "cache") -> Outcome:
+def compress_body(raw_text: str, doc: Any, wire: Any, rules: RuleSet, mode: str = "cache",
+                  lossy: bool | None = None) -> Outcome:
     """Compress the tool outputs of one parsed request body under ``rules``. Never raises for a
-    compressor's failure and never makes an output longer: at worst the body comes back as is."""
+    compressor's failure and never makes an output longer: at worst the body comes back as is.
+
+    ``lossy``: whether compressors may drop text the model would have to retrieve. None decides
+    by the body: only when its own tool list holds ``headroom_retrieve`` (``addon/retrieval.py``);
+    otherwise only lossless steps and references within the request run, and token mode retires
+    nothing."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r} (known: {', '.join(MODES)})")
-    outcome = Outcome(text=raw_text)
+    if lossy is None:
+        lossy = retrieval_declared(wire, doc)
+    outcome = Outcome(text=raw_text, lossy=lossy)
     outputs = wire.extract(doc, rules.framings)
     model = _model(wire, doc)
     facts = [_Facts.of(output, rules) for output in outputs]
     rules_facts = _RulesFacts.cache_for(rules)
     window = token_mode.window(outputs, rules.token_mode.step_turns) if mode == "token" else None
     ages = window.ages if window else None
-    retiring = (token_mode.retirements(outputs, facts, window, rules.token_mode) if window
+    retiring = (token_mode.retirements(outputs, facts, window, rules.token_mode) if window and lossy
                 else token_mode.Retirements({}, {}))
     stale, superseding = retiring.stale, retiring.superseding
     earlier_outputs: dict[str, str] = {}
@@ -138,7 +150,7 @@ def compress_body(raw_text: str, doc: Any, wire: Any, rules: RuleSet, mode: str 
             retired = new_text != output.text
         else:
             result, hit = _compress_one(output, fact, decision, rules, rules_facts, earlier_outputs,
-                                        earlier_reads, earlier_read_shas, seen)
+                                        earlier_reads, earlier_read_shas, seen, lossy)
             outcome.memo_hits += hit
             outcome.memo_misses += not hit
             note = result.note
@@ -282,6 +294,7 @@ class _RulesFacts:
     def __init__(self, rules: RuleSet) -> None:
         self.rules = rules
         self._known: dict[int, tuple[tuple[Any, ...], tuple[tuple[str, str], ...], bool]] = {}
+        self._lossless: dict[int, tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
         self._decisions: LruMemo[Decision] = LruMemo(16384)
 
     def decide(self, output: ToolOutput, kind: str, tokens: int, model: str, mode: str, age: int) -> Decision:
@@ -292,6 +305,26 @@ class _RulesFacts:
             decision = self.rules.decide(output, kind, tokens, model, mode=mode, age=age)
             self._decisions.put(key, decision)
         return decision
+
+    def without_loss(self, steps: tuple[Any, ...]) -> tuple[Any, ...]:
+        """A chain as it runs where the model cannot retrieve originals: lossy steps left out, a
+        step lossy only through a parameter (``exit_status``'s ``quiet_success``) run without it.
+        The same tuple object for the same chain, so memo keys by identity hold."""
+        known = self._lossless.get(id(steps))
+        if known is not None and known[0] is steps:
+            return known[1]
+        kept = []
+        for step in steps:
+            spec = self.rules.registry.get(step.name)
+            if spec is None or spec.allowed_without_retrieval(step.params):
+                kept.append(step)
+            elif spec.lossless and spec.lossy_when:
+                kept.append(dataclasses.replace(step, params={**step.params, spec.lossy_when: False}))
+        lossless = tuple(kept)
+        if len(self._lossless) > 4096:
+            self._lossless.clear()
+        self._lossless[id(steps)] = (steps, lossless)
+        return lossless
 
     @classmethod
     def cache_for(cls, rules: RuleSet) -> "_RulesFacts":
@@ -317,8 +350,9 @@ class _RulesFacts:
 def _compress_one(output: ToolOutput, fact: _Facts, decision: Decision, rules: RuleSet,
                   rules_facts: _RulesFacts, earlier_outputs: dict[str, str],
                   earlier_reads: dict[str, tuple[str, str]], earlier_read_shas: dict[str, tuple[str, str]],
-                  seen: _SentSoFar) -> tuple[_Result, bool]:
-    steps_key, uses_sent = rules_facts.of(decision.steps)
+                  seen: _SentSoFar, lossy: bool) -> tuple[_Result, bool]:
+    steps = decision.steps if lossy else rules_facts.without_loss(decision.steps)
+    steps_key, uses_sent = rules_facts.of(steps)
     key = _memo_key(output, fact, steps_key, earlier_outputs, earlier_read_shas,
                     seen.digest if uses_sent else None)
     cached = _RESULTS.get(key)
@@ -333,7 +367,7 @@ def _compress_one(output: ToolOutput, fact: _Facts, decision: Decision, rules: R
         earlier_reads=MappingProxyType(earlier_reads),
         earlier_texts=MappingProxyType(seen.texts) if uses_sent else MappingProxyType({}),
     )
-    result = _run_steps(output.text, decision, rules, ctx)
+    result = _run_steps(output.text, steps, rules, ctx)
     _RESULTS.put(key, result)
     return result, False
 
@@ -368,12 +402,12 @@ def _mentioned_paths(arguments: Any, access: tuple[str, str] | None) -> tuple[st
     return tuple(sorted(paths))
 
 
-def _run_steps(text: str, decision: Decision, rules: RuleSet, ctx: Context) -> _Result:
+def _run_steps(text: str, steps: tuple[Any, ...], rules: RuleSet, ctx: Context) -> _Result:
     """Apply the rule's compressors in order; any failure leaves the output as it was."""
     current = text
     originals: list[str] = []
     lossy = False
-    for step in decision.steps:
+    for step in steps:
         spec = rules.registry.get(step.name)
         if spec is None:
             return _Result(text, 0, (), False, f"compressor {step.name!r} is not installed")
@@ -426,6 +460,12 @@ def _stale_marker(output: ToolOutput, why: str, tokens: int, originals: dict[str
 
 
 # -- plumbing ----------------------------------------------------------------------------------
+
+def retrieval_declared(wire: Any, doc: Any) -> bool:
+    """Whether the request's own tool list holds the retrieve tool (``addon/retrieval.py``)."""
+    names = getattr(wire, "tool_names", None)
+    return callable(names) and any(is_retrieve_tool(name) for name in names(doc))
+
 
 def _rewrite(wire: Any, raw_text: str, replacements: dict[JsonPath, str], outcome: Outcome) -> str:
     try:

@@ -182,8 +182,10 @@ class HeadroomAddon:
         loop = asyncio.get_running_loop()
         rules = self._rules.current()
         result: RequestBody = await loop.run_in_executor(
-            self._worker, process_request_body, message.content, state.wire, rules, self.settings.mode
+            self._worker, process_request_body, message.content, state.wire, rules, self.settings.mode,
+            state.retrieval,
         )
+        state.retrieval = state.retrieval or result.retrieval  # later turns do not list the tools again
         turn.absorb(result)
         if result.new_body is not None:
             message.content = result.new_body

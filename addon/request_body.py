@@ -31,10 +31,15 @@ class RequestBody:
     tokens_after: int | None = None
     rewritten: int = 0
     originals: dict[str, str] = field(default_factory=dict)
+    retrieval: bool = False
+    """The request declared the retrieve tool, so lossy compression was allowed."""
     error: str | None = None
 
 
-def process_request_body(raw: bytes | str, wire: Any, rules: Any, mode: str) -> RequestBody:
+def process_request_body(raw: bytes | str, wire: Any, rules: Any, mode: str,
+                         retrieval: bool = False) -> RequestBody:
+    """``retrieval``: the model is known to have the retrieve tool even if this body does not
+    declare it (a WebSocket turn after one that did)."""
     result = RequestBody()
     try:
         text = raw if isinstance(raw, str) else raw.decode("utf-8")
@@ -50,7 +55,7 @@ def process_request_body(raw: bytes | str, wire: Any, rules: Any, mode: str) -> 
         if mode == "off":
             result.outputs = wire.extract(doc, getattr(rules, "framings", None))
         else:
-            _compress(result, text, doc, wire, rules, mode)
+            _compress(result, text, doc, wire, rules, mode, retrieval)
     except Exception as exc:  # never worse than no proxy: forward the original bytes
         logger.warning("could not process a %s request body", getattr(wire, "name", "?"), exc_info=True)
         result.new_body = None
@@ -68,10 +73,12 @@ def _describe(result: RequestBody, doc: dict, wire: Any) -> None:
     result.tokens_after = result.tokens_before
 
 
-def _compress(result: RequestBody, text: str, doc: dict, wire: Any, rules: Any, mode: str) -> None:
-    from headroom_mitm.addon.pipeline import compress_body
+def _compress(result: RequestBody, text: str, doc: dict, wire: Any, rules: Any, mode: str,
+              retrieval: bool) -> None:
+    from headroom_mitm.addon.pipeline import compress_body, retrieval_declared
 
-    outcome = compress_body(text, doc, wire, rules, mode)
+    result.retrieval = retrieval or retrieval_declared(wire, doc)
+    outcome = compress_body(text, doc, wire, rules, mode, lossy=result.retrieval)
     result.outputs = [report.output for report in outcome.outputs]
     result.originals = dict(outcome.originals)
     if outcome.text is text or outcome.text == text:

@@ -9,6 +9,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Mapping
 
+from headroom_mitm.addon.retrieval import is_retrieve_tool
 from headroom_mitm.addon.tool_output import ToolOutput
 from headroom_mitm.rules.schema import RuleSpec, Step
 
@@ -178,6 +179,8 @@ class RuleSet:
     def decide(self, output: ToolOutput, kind: str, tokens: int, model: str,
                mode: str = "cache", age: int = 0) -> Decision:
         """What to do with ``output``. ``age`` (later tool turns) is only known in token mode."""
+        if is_retrieve_tool(output.tool_name):
+            return Decision("protect", rule="retrieval: an original the model asked for")
         if self.is_protected(output.tool_name):
             return Decision("protect", rule="protected_tools")
         if self.is_verbatim(output.tool_name):

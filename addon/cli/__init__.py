@@ -19,6 +19,7 @@ _SUBCOMMANDS = {
     "stats": "headroom_mitm.addon.cli.stats",
     "env": "headroom_mitm.addon.cli.env",
     "original": "headroom_mitm.addon.cli.original",
+    "mcp": "headroom_mitm.addon.cli.mcp",
     "options": "headroom_mitm.addon.cli.options",
     "compress": "headroom_mitm.addon.cli.compress",
     "proxy": "headroom_mitm.addon.cli.proxy",

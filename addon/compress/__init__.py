@@ -31,10 +31,11 @@ class UnknownCompressor(KeyError):
 
 
 def _spec(name: str, module: Any, lossless: bool, help: str, uses_earlier_texts: bool = False,
-          lossy_when: str | None = None, **params: ParamSpec) -> CompressorSpec:
+          lossy_when: str | None = None, refers_within_request: bool = False, **params: ParamSpec) -> CompressorSpec:
     return CompressorSpec(name=name, fn=module.compress, params=params, lossless=lossless, help=help,
                           restore=getattr(module, "restore", None) if lossless else None,
-                          uses_earlier_texts=uses_earlier_texts, lossy_when=lossy_when)
+                          uses_earlier_texts=uses_earlier_texts, lossy_when=lossy_when,
+                          refers_within_request=refers_within_request)
 
 
 REGISTRY: dict[str, CompressorSpec] = {
@@ -79,19 +80,19 @@ REGISTRY: dict[str, CompressorSpec] = {
         _spec("diff", diff, True,
               "Unified diffs: fold ---/+++ headers implied by diff --git (lossless); context >= 0 trims context (lossy).",
               context=ParamSpec(int, -1, "Context lines to keep around changes; -1 keeps all (lossless).")),
-        _spec("reread", reread, False,
+        _spec("reread", reread, False, refers_within_request=True, help=
               "A file read again: a reference to the earlier read when identical, else a diff against it when small.",
               context=ParamSpec(int, 2, "Context lines in the diff."),
               max_ratio=ParamSpec((int, float), 0.5, "Send the diff only when at most this share of the read's size.")),
-        _spec("dedupe", dedupe, False,
+        _spec("dedupe", dedupe, False, refers_within_request=True, help=
               "An output identical to an earlier one in the conversation becomes a reference to it.",
               min_chars=ParamSpec(int, 200, "Shorter outputs are left alone.")),
-        _spec("seen_lines", seen_lines, False,
+        _spec("seen_lines", seen_lines, False, refers_within_request=True, help=
               "Runs of lines already shown by an earlier tool output become one marker pointing back at them.",
               uses_earlier_texts=True,
               min_lines=ParamSpec(int, 3, "Shortest run worth a reference."),
               min_chars=ParamSpec(int, 100, "Fewest characters a run must hold to be worth a reference.")),
-        _spec("call_echo", call_echo, False,
+        _spec("call_echo", call_echo, False, refers_within_request=True, help=
               "Runs of lines that only repeat a string argument of the output's own call (a written file echoed back) become one marker.",
               min_lines=ParamSpec(int, 4, "Shortest run worth a marker.")),
         _spec("long_lines", long_lines, False,

@@ -68,6 +68,14 @@ class CompressorSpec:
     """Reads ``Context.earlier_texts`` (the pipeline then passes it and keys its memo on it)."""
     lossy_when: str | None = None
     """A boolean parameter that, set true, makes this otherwise lossless compressor drop something."""
+    refers_within_request: bool = False
+    """What it takes out is still in the same request (an identical earlier output, an earlier
+    read, lines an earlier output shows, the call's own arguments): the model loses nothing even
+    without a way to retrieve the original, so it runs when lossy compression may not."""
+
+    def allowed_without_retrieval(self, params: Mapping[str, Any] | None = None) -> bool:
+        """Whether it may run in a request whose model cannot retrieve originals."""
+        return self.refers_within_request or self.is_lossless(params)
 
     def is_lossless(self, params: Mapping[str, Any] | None = None) -> bool:
         """Whether running with ``params`` (defaults where missing) loses nothing."""

@@ -9,6 +9,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from headroom_mitm.addon.framing import BUILTIN_FRAMINGS, Framing, Message, framed_outputs
 from headroom_mitm.addon.providers._splice import splice
+from headroom_mitm.addon.retrieval import tool_names
 from headroom_mitm.addon.providers._sse import SseDecoder, SseEvent
 from headroom_mitm.addon.providers._summary import ResponseSummary, ToolCall, Usage
 from headroom_mitm.addon.tool_output import JsonPath, ToolOutput
@@ -61,6 +62,10 @@ class WireFormat:
 
     def session_hint(self, doc: Any) -> str | None:
         return None
+
+    def tool_names(self, doc: Any) -> frozenset[str]:
+        """The names of the tools the request declares (what the model may call)."""
+        return frozenset(tool_names([as_dict(doc).get("tools")]))
 
     def working_directory(self, doc: Any) -> str | None:
         return None

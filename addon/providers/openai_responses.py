@@ -30,6 +30,7 @@ from headroom_mitm.addon.providers._base import (
 )
 from headroom_mitm.addon.framing import Message
 from headroom_mitm.addon.providers._summary import ResponseSummary, ToolCall, Usage
+from headroom_mitm.addon.retrieval import tool_names
 from headroom_mitm.addon.tool_output import JsonPath, ToolOutput
 
 __all__ = ["OpenAIResponsesFormat", "StreamParser", "FORMAT", "summary_from_ws_message"]
@@ -158,6 +159,13 @@ class OpenAIResponsesFormat(WireFormat):
 
     def model(self, doc: Any) -> str:
         return super().model(_body_and_prefix(doc)[0])
+
+    def tool_names(self, doc: Any) -> frozenset[str]:
+        """Top-level tools, and those Codex declares in an ``additional_tools`` input item."""
+        body = _body_and_prefix(doc)[0]
+        extra = [item.get("tools") for item in map(as_dict, as_list(body.get("input")))
+                 if item.get("type") == "additional_tools"]
+        return frozenset(tool_names([body.get("tools"), *extra]))
 
     def is_streaming(self, doc: Any, path: str) -> bool:
         if as_dict(doc).get("type") == "response.create":

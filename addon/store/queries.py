@@ -9,9 +9,9 @@ from typing import Any, Optional
 
 from sqlalchemy import Connection, and_, case, func, select
 
-from headroom_mitm.addon.store.models import Flow
+from headroom_mitm.addon.store.models import Flow, Original
 
-__all__ = ["UsageRow", "usage_by_model", "total_of"]
+__all__ = ["UsageRow", "usage_by_model", "total_of", "originals_by_ref"]
 
 
 @dataclass(frozen=True)
@@ -106,3 +106,11 @@ def total_of(rows: Iterable[UsageRow]) -> UsageRow:
 
 def _rounded(value: Optional[float], digits: int) -> Optional[float]:
     return None if value is None else round(value, digits)
+
+
+def originals_by_ref(connection: Connection, ref: str, limit: int = 2) -> list[str]:
+    """The contents kept under hashes starting with ``ref`` (a marker's 12 hex digits or more),
+    at most ``limit``: more than one means the ref is ambiguous."""
+    return list(connection.execute(
+        select(Original.content).where(Original.hash.startswith(ref.lower())).limit(limit)
+    ).scalars())

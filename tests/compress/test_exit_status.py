@@ -56,7 +56,7 @@ def _one_bash_call(command: str, output: str) -> tuple[str, dict]:
 def test_the_shipped_rules_unframe_an_output_after_compressing_what_is_inside():
     rows = json.dumps([{"id": i, "name": f"user{i}", "active": i % 2 == 0} for i in range(30)])
     raw, doc = _one_bash_call("curl -s api/users", f"<returncode>0</returncode>\n<output>\n{rows}\n</output>")
-    outcome = compress_body(raw, doc, by_name("openai-chat"), load_rules(None))
+    outcome = compress_body(raw, doc, by_name("openai-chat"), load_rules(None), lossy=True)
     sent = outcome.outputs[0].text
     assert sent.startswith("[headroom: json_table")  # found inside the tags, then the tags went
     assert "returncode" not in sent and "[headroom: exit" not in sent

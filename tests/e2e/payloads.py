@@ -22,6 +22,18 @@ COMMAND = {"command": "pytest -q tests/test_parser.py"}
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
+_RETRIEVE_SCHEMA = {"type": "object", "properties": {"ref": {"type": "string"}, "offset": {"type": "integer"},
+                                                   "limit": {"type": "integer"}}, "required": ["ref"]}
+# The retrieve tool as each client declares it once `headroom mcp` is registered: the proxy
+# compresses lossily (ANSI noise, elided log lines) only in requests that declare it.
+ANTHROPIC_RETRIEVE = [{"name": "mcp__headroom__headroom_retrieve", "description": "Read an original.",
+                       "input_schema": _RETRIEVE_SCHEMA}]
+OPENAI_CHAT_RETRIEVE = [{"type": "function", "function": {"name": "mcp__headroom__headroom_retrieve",
+                                                          "parameters": _RETRIEVE_SCHEMA}}]
+RESPONSES_RETRIEVE = [{"type": "function", "name": "mcp__headroom__headroom_retrieve", "parameters": _RETRIEVE_SCHEMA}]
+GEMINI_RETRIEVE = [{"functionDeclarations": [{"name": "headroom_retrieve", "parameters": _RETRIEVE_SCHEMA}]}]
+
+
 def strip_ansi(text: str) -> str:
     return _ANSI.sub("", text)
 

@@ -121,7 +121,7 @@ def test_claude_code_session_reaches_the_provider_compressed(proxy: Proxy, fake:
     read, log, records = payloads.claude_code_read(source), payloads.build_log(), payloads.api_records(50)
     client, sent = anthropic_client()
 
-    client.messages.create(model=model, max_tokens=256,
+    client.messages.create(model=model, max_tokens=256, tools=payloads.ANTHROPIC_RETRIEVE,
                            messages=payloads.claude_code_session(read, log, records))
 
     received = fake.only_request("/v1/messages")
@@ -184,7 +184,8 @@ def test_elided_log_lines_come_back_with_headroom_original(proxy: Proxy, fake: F
     log = payloads.varied_log(3000)
     client, _ = anthropic_client()
 
-    client.messages.create(model="claude-opus-4-1", max_tokens=256, messages=payloads.anthropic_messages(log))
+    client.messages.create(model="claude-opus-4-1", max_tokens=256, messages=payloads.anthropic_messages(log),
+                           tools=payloads.ANTHROPIC_RETRIEVE)
 
     [arrived] = tool_result_texts(fake.only_request("/v1/messages").json())
     refs = _LOG_MARKER.findall(arrived)
@@ -205,7 +206,7 @@ def test_elided_log_lines_come_back_with_headroom_original(proxy: Proxy, fake: F
 def test_brotli_body_is_rewritten_and_reencoded(proxy: Proxy, fake: FakeProvider) -> None:
     log = payloads.build_log()
     body = payloads.compact_json({"model": "claude-sonnet-4-0", "max_tokens": 256,
-                                  "messages": payloads.anthropic_messages(log)})
+                                  "tools": payloads.ANTHROPIC_RETRIEVE, "messages": payloads.anthropic_messages(log)})
 
     with httpx_client() as client:
         response = client.post("https://api.anthropic.com/v1/messages", content=brotli.compress(body), headers={

@@ -32,7 +32,7 @@ def test_encoded_body_is_rewritten_and_reencoded(
 ) -> None:
     body = payloads.compact_json({
         "model": "gpt-5-codex", "instructions": "You are a coding agent.", "stream": True,
-        "store": False, "input": payloads.responses_input(),
+        "store": False, "input": payloads.responses_input(), "tools": payloads.RESPONSES_RETRIEVE,
     })
 
     with httpx_client() as client:

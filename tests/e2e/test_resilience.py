@@ -38,10 +38,11 @@ def test_failing_database_leaves_traffic_unharmed(
 
     for _ in range(3):  # more than one, so a writer that dies on the first flow is caught too
         message = client.messages.create(
-            model="claude-sonnet-4-5", max_tokens=64, messages=payloads.anthropic_messages()
+            model="claude-sonnet-4-5", max_tokens=64, messages=payloads.anthropic_messages(),
+            tools=payloads.ANTHROPIC_RETRIEVE,
         )
         assert message.content[0].text == "Hello from the fake."
-    with client.messages.stream(model="claude-sonnet-4-5", max_tokens=64,
+    with client.messages.stream(model="claude-sonnet-4-5", max_tokens=64, tools=payloads.ANTHROPIC_RETRIEVE,
                                 messages=payloads.anthropic_messages()) as stream:
         assert stream.get_final_text() == "Hello from the fake."
 

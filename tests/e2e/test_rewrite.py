@@ -25,7 +25,8 @@ def test_anthropic_tool_result_loses_its_ansi_codes(proxy: Proxy, fake: FakeProv
     client, sent = anthropic_client()
 
     message = client.messages.create(
-        model="claude-sonnet-4-5", max_tokens=256, messages=payloads.anthropic_messages()
+        model="claude-sonnet-4-5", max_tokens=256, messages=payloads.anthropic_messages(),
+        tools=payloads.ANTHROPIC_RETRIEVE,
     )
 
     assert message.content[0].text == "Hello from the fake."
@@ -34,10 +35,20 @@ def test_anthropic_tool_result_loses_its_ansi_codes(proxy: Proxy, fake: FakeProv
     assert_received(received.body, payloads.with_tool_output_rewritten(sent.only()))
 
 
+def test_without_the_retrieve_tool_nothing_lossy_is_done(proxy: Proxy, fake: FakeProvider) -> None:
+    """Stripping colour codes drops bytes the model could not get back: not without the tool."""
+    client, sent = anthropic_client()
+
+    client.messages.create(model="claude-sonnet-4-5", max_tokens=256, messages=payloads.anthropic_messages())
+
+    assert fake.only_request("/v1/messages").body == sent.only()
+
+
 def test_openai_chat_tool_message_loses_its_ansi_codes(proxy: Proxy, fake: FakeProvider) -> None:
     client, sent = openai_client()
 
-    completion = client.chat.completions.create(model="gpt-4o", messages=payloads.openai_chat_messages())
+    completion = client.chat.completions.create(model="gpt-4o", messages=payloads.openai_chat_messages(),
+                                                tools=payloads.OPENAI_CHAT_RETRIEVE)
 
     assert completion.choices[0].message.content == "Hello from the fake."
     received = fake.only_request("/v1/chat/completions")
@@ -48,7 +59,8 @@ def test_openai_chat_tool_message_loses_its_ansi_codes(proxy: Proxy, fake: FakeP
 def test_openai_responses_function_call_output_loses_its_ansi_codes(proxy: Proxy, fake: FakeProvider) -> None:
     client, sent = openai_client()
 
-    response = client.responses.create(model="gpt-5", input=payloads.responses_input())
+    response = client.responses.create(model="gpt-5", input=payloads.responses_input(),
+                                       tools=payloads.RESPONSES_RETRIEVE)
 
     assert response.output_text == "Hello from the fake."
     received = fake.only_request("/v1/responses")
@@ -56,7 +68,7 @@ def test_openai_responses_function_call_output_loses_its_ansi_codes(proxy: Proxy
 
 
 def test_gemini_function_response_loses_its_ansi_codes(proxy: Proxy, fake: FakeProvider) -> None:
-    body = payloads.compact_json({"contents": payloads.gemini_contents()})
+    body = payloads.compact_json({"contents": payloads.gemini_contents(), "tools": payloads.GEMINI_RETRIEVE})
 
     with httpx_client() as client:
         response = client.post(
@@ -90,7 +102,7 @@ def test_shipped_rules_never_make_a_tool_output_longer(start_proxy: StartProxy, 
     tool_text = payloads.TOOL_TEXT * 40
     client, sent = anthropic_client()
 
-    client.messages.create(model="claude-sonnet-4-5", max_tokens=256,
+    client.messages.create(model="claude-sonnet-4-5", max_tokens=256, tools=payloads.ANTHROPIC_RETRIEVE,
                            messages=payloads.anthropic_messages(tool_text))
 
     original, received = json.loads(sent.only()), fake.only_request("/v1/messages").json()

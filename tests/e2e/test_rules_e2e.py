@@ -70,7 +70,7 @@ def test_a_host_added_by_the_rules_is_intercepted_and_rewritten(
         http_client=anthropic.DefaultHttpxClient(event_hooks={"request": [sent.append]}, timeout=30.0),
     )
 
-    message = client.messages.create(model="claude-sonnet-4-5", max_tokens=256,
+    message = client.messages.create(model="claude-sonnet-4-5", max_tokens=256, tools=payloads.ANTHROPIC_RETRIEVE,
                                      messages=payloads.anthropic_messages(log))
 
     assert message.content[0].text == "Hello from the fake."
@@ -150,7 +150,8 @@ def _send_and_see(fake: FakeProvider) -> tuple[str, str]:
     """Send the conversation; (the Bash output, the Grep output) as the provider got them."""
     fake.reset()
     client, _ = anthropic_client()
-    client.messages.create(model="claude-sonnet-4-5", max_tokens=64, messages=_two_tool_conversation())
+    client.messages.create(model="claude-sonnet-4-5", max_tokens=64, messages=_two_tool_conversation(),
+                           tools=payloads.ANTHROPIC_RETRIEVE)
     bash, grep = fake.only_request("/v1/messages").json()["messages"][2]["content"]
     return bash["content"], grep["content"]
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from . import payloads
 from .clients import anthropic_client
 from .conftest import Proxy, StartProxy
 from .fake_provider import FakeProvider
@@ -42,7 +43,8 @@ def test_a_repeated_command_s_first_run_is_retired_at_the_checkpoint(start_proxy
     client, _ = anthropic_client()
 
     for tool_turns in (STEP - 1, STEP):
-        client.messages.create(model="claude-token-e2e", max_tokens=64, messages=conversation(tool_turns))
+        client.messages.create(model="claude-token-e2e", max_tokens=64, messages=conversation(tool_turns),
+                               tools=payloads.ANTHROPIC_RETRIEVE)
 
     before, at_checkpoint = (tool_result_texts(r.json()) for r in fake.requests_to("/v1/messages"))
     assert before[0] == FAILING_RUN, "token mode changed an earlier turn before the first checkpoint"

@@ -18,24 +18,27 @@ pytestmark = pytest.mark.e2e
 CODEX_URL = "wss://chatgpt.com/backend-api/codex/responses"
 
 
-def _codex_turn(proxy: Proxy, message: str) -> list[dict]:
-    """Send one response.create over the proxy; the server's events up to response.completed."""
+def _codex_turn(proxy: Proxy, *messages: str) -> list[dict]:
+    """Send response.create messages over one socket through the proxy, each after the previous
+    one completed; the server's events up to the last response.completed."""
     context = ssl.create_default_context(cafile=str(proxy.ca_bundle))
     events = []
     with connect(
         CODEX_URL, proxy=proxy.url, ssl=context, open_timeout=15, close_timeout=5,
         additional_headers={"Authorization": "Bearer codex-session-token", "OpenAI-Beta": "responses=experimental"},
     ) as socket:
-        socket.send(message)
-        while not events or events[-1]["type"] != "response.completed":
+        for message in messages:
+            socket.send(message)
             events.append(json.loads(socket.recv(timeout=10)))
+            while events[-1]["type"] != "response.completed":
+                events.append(json.loads(socket.recv(timeout=10)))
     return events
 
 
 def _response_create() -> str:
     return payloads.compact_json({
         "type": "response.create", "model": "gpt-5-codex", "instructions": "You are a coding agent.",
-        "store": False, "input": payloads.responses_input(),
+        "store": False, "input": payloads.responses_input(), "tools": payloads.RESPONSES_RETRIEVE,
     }).decode()
 
 
@@ -48,6 +51,20 @@ def test_codex_response_create_is_rewritten(proxy: Proxy, fake: FakeProvider) ->
     [received] = fake.wait_for_ws_messages(1)
     assert received.host == "chatgpt.com"
     assert received.text.encode() == payloads.with_tool_output_rewritten(message.encode())
+
+
+def test_a_later_turn_on_the_socket_keeps_the_tools_an_earlier_one_declared(proxy: Proxy, fake: FakeProvider) -> None:
+    """Codex declares its tools once per socket (an incremental turn lists only new input)."""
+    first = _response_create()
+    later = payloads.compact_json({
+        "type": "response.create", "model": "gpt-5-codex", "previous_response_id": "resp_1",
+        "store": False, "input": payloads.responses_input()[-1:],
+    }).decode()
+
+    _codex_turn(proxy, first, later)
+
+    received = fake.wait_for_ws_messages(2)
+    assert received[1].text.encode() == payloads.with_tool_output_rewritten(later.encode())
 
 
 def test_codex_websocket_turn_is_logged_with_its_usage(proxy: Proxy, fake: FakeProvider) -> None:

@@ -96,8 +96,16 @@ def fake_rules(tmp_path: Path, text: str = RULES):
     return load_rules(str(path), REGISTRY)
 
 
-def anthropic_body(calls: list[tuple[str, dict[str, Any], str]], model: str = "claude-test") -> dict[str, Any]:
-    """A Messages body with one assistant tool call and its result per entry."""
+RETRIEVE_TOOL = {"name": "mcp__headroom__headroom_retrieve", "description": "Read what a marker's #ref stands for.",
+                 "input_schema": {"type": "object", "properties": {"ref": {"type": "string"}}}}
+"""The retrieve tool as Claude Code declares it once `headroom mcp` is registered: lossy
+compression only runs in requests that declare it."""
+
+
+def anthropic_body(calls: list[tuple[str, dict[str, Any], str]], model: str = "claude-test",
+                   retrieval: bool = True) -> dict[str, Any]:
+    """A Messages body with one assistant tool call and its result per entry; ``retrieval``
+    declares the retrieve tool (the model can get dropped text back)."""
     messages: list[dict[str, Any]] = [{"role": "user", "content": "start"}]
     for index, (tool, arguments, output) in enumerate(calls):
         call_id = f"toolu_{index:02d}"
@@ -105,7 +113,10 @@ def anthropic_body(calls: list[tuple[str, dict[str, Any], str]], model: str = "c
             {"type": "tool_use", "id": call_id, "name": tool, "input": arguments}]})
         messages.append({"role": "user", "content": [
             {"type": "tool_result", "tool_use_id": call_id, "content": output}]})
-    return {"model": model, "max_tokens": 100, "system": "You code.", "messages": messages}
+    body = {"model": model, "max_tokens": 100, "system": "You code.", "messages": messages}
+    if retrieval:
+        body["tools"] = [RETRIEVE_TOOL]
+    return body
 
 
 def raw(body: dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ from headroom_mitm.rules import load_rules
 RESPONSES = by_name("openai-responses")
 LOG = "\n".join(f"2026-12-01T10:00:{n % 60:02d}Z INFO worker-{n % 4} processed batch id={1000 + n}" for n in range(400))
 
-SHELL_BODY = {"model": "gpt-5", "input": [
+SHELL_BODY = {"model": "gpt-5", "tools": [{"type": "function", "name": "mcp__headroom__headroom_retrieve"}], "input": [
     {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "check the logs"}]},
     {"type": "shell_call", "call_id": "call_sh1", "status": "completed",
      "action": {"commands": ["cat app.log", "ls missing"], "timeout_ms": 10000}},

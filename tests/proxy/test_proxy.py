@@ -16,8 +16,10 @@ ANSI_RESULT = "".join(f"\x1b[32mok\x1b[0m compiled module_{i}.o in {i * 7} ms\n"
 
 
 def _anthropic_body(result_text: str = ANSI_RESULT) -> dict:
+    """With the retrieve tool declared, as an agent with `headroom mcp` registered sends it."""
     return {
         "model": "claude-test",
+        "tools": [{"name": "mcp__headroom__headroom_retrieve", "input_schema": {"type": "object"}}],
         "messages": [
             {"role": "user", "content": "build it"},
             {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "Bash", "input": {"command": "make"}}]},

@@ -1,0 +1,79 @@
+"""The way back for the model: what a marker's ``#ref`` stands for, through ``headroom_retrieve``.
+
+Lossy compression drops text and keeps it in the flow log under a ref. That is only fair to the
+model when it can get the text back: ``headroom mcp`` serves the tool ``headroom_retrieve(ref,
+offset, limit)``, and the proxy compresses lossily only the requests whose own tool list holds
+that tool. Every other request (a subagent without the tool, a cron job, an agent with no MCP)
+gets only lossless renderings and references to text the same request still shows.
+
+Why this is cache-safe: a request's tool list comes before its conversation in every provider's
+prompt cache (Anthropic caches tools, then system, then messages; OpenAI and Gemini put tool
+definitions ahead of the turns). The list only changes where the cached prefix is lost anyway,
+so switching between lossy and lossless there costs no extra cache miss; between such changes
+the decision, like everything else about an output, is the same in every request.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator
+
+__all__ = ["RETRIEVE_TOOL", "is_retrieve_tool", "tool_names", "Page", "page"]
+
+RETRIEVE_TOOL = "headroom_retrieve"
+_NAMESPACED = re.compile(r"(?:^|__|[./:])headroom_retrieve$")
+"""Claude Code names MCP tools ``mcp__<server>__<tool>``; other clients use dots or slashes."""
+_TOOL_LISTS = ("tools", "functionDeclarations", "function_declarations")
+DEFAULT_LIMIT = 16_000
+MAX_LIMIT = 100_000
+
+
+def is_retrieve_tool(name: str | None) -> bool:
+    return bool(name) and _NAMESPACED.search(name) is not None  # type: ignore[arg-type]
+
+
+def tool_names(definitions: Iterable[Any]) -> Iterator[str]:
+    """The names of the tools in a body's tool definitions, nested ones included (Codex's
+    namespaces, Gemini's ``functionDeclarations``, OpenAI's ``function`` objects)."""
+    stack = list(definitions)
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            if isinstance(item.get("name"), str):
+                yield item["name"]
+            if isinstance(item.get("function"), dict):
+                stack.append(item["function"])
+            stack.extend(item[key] for key in _TOOL_LISTS if isinstance(item.get(key), list))
+
+
+@dataclass(frozen=True)
+class Page:
+    text: str
+    start: int
+    end: int
+    total: int
+
+    def render(self) -> str:
+        """The text, and when it is not all of it, one marker line saying how to read on."""
+        if self.start == 0 and self.end == self.total:
+            return self.text
+        more = f"; call {RETRIEVE_TOOL} again with offset {self.end} for the rest" if self.end < self.total else ""
+        from headroom_mitm.addon.compress.markers import marker
+
+        note = marker("retrieved", f"characters {self.start}-{self.end} of {self.total}{more}")
+        return f"{self.text}\n{note}"
+
+
+def page(content: str, offset: int = 0, limit: int = DEFAULT_LIMIT) -> Page:
+    """Characters ``offset`` to ``offset + limit`` of an original (``limit`` capped at
+    ``MAX_LIMIT``, so one answer never floods the model's context)."""
+    if offset < 0:
+        raise ValueError(f"offset must be 0 or more, got {offset}")
+    if limit <= 0:
+        raise ValueError(f"limit must be more than 0, got {limit}")
+    start = min(offset, len(content))
+    end = min(len(content), start + min(limit, MAX_LIMIT))
+    return Page(content[start:end], start, end, len(content))
