@@ -11,7 +11,9 @@ the originals table under the marker's ref). What may be retired is the rule fil
   a task polled again: the later output shows the current state;
 - (``idle_outputs``) an old file read, or an old output of the listed tools, that the agent's
   calls had stopped naming: neither its file nor any distinctive identifier in it appeared in
-  the arguments of the calls of the ``idle_turns`` tool turns before a checkpoint.
+  the arguments of the calls of the ``idle_turns`` tool turns before a checkpoint; with
+  ``after_change``, only once the agent has written or edited a file since it, so an agent
+  that reads to report (an exploration subagent) keeps what it read until it reports.
 
 All of it is decided at checkpoints (``Window``), so the prompt cache holds between them.
 """
@@ -165,6 +167,8 @@ def _idle_outputs(outputs: Sequence[ToolOutput], facts: Sequence[OutputFacts], w
                   and ((facts[index].access or ("",))[0] == "read" or idle.covers(output.tool_name))]
     if not candidates:
         return
+    changes = ([when.positions[i] for i in range(len(outputs)) if (facts[i].access or ("",))[0] in ("write", "edit")]
+               if idle.after_change else [])
     named_at: dict[str, list[int]] = {}  # word -> the tool turns whose calls named it
     for index in range(len(outputs)):
         for word in _argument_words(facts[index]):
@@ -173,6 +177,11 @@ def _idle_outputs(outputs: Sequence[ToolOutput], facts: Sequence[OutputFacts], w
         born = when.positions[index]
         named = {turn for word in _names_of(facts[index]) for turn in named_at.get(word, ()) if turn > born}
         first = born + 1 + idle.min_age  # the earliest checkpoint at which it is old enough
+        changed = next((turn for turn in changes if turn > born), None)
+        if idle.after_change and changed is None:
+            continue
+        if changed is not None:
+            first = max(first, changed + 1)  # idle only from the first checkpoint after the change
         for checkpoint in range(-(-first // when.step) * when.step, when.checkpoint + 1, when.step):
             if not any(checkpoint - idle.idle_turns <= turn < checkpoint for turn in named):
                 access = facts[index].access

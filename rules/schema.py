@@ -71,7 +71,7 @@ class RuleFile:
 FILES_KEYS = ("read_tools", "write_tools", "edit_tools", "shell_tools", "path_arguments")
 TOKEN_MODE_KEYS = ("stale_reads", "edited_reads_min_age", "repeated_calls", "idle_outputs", "step_turns")
 REPEATED_CALLS_KEYS = ("tools", "ignore_arguments")
-IDLE_OUTPUTS_KEYS = ("min_age", "idle_turns", "tools")
+IDLE_OUTPUTS_KEYS = ("min_age", "idle_turns", "tools", "after_change")
 RULE_CONDITIONS = ("tool", "kind", "min_tokens", "max_tokens", "provider", "model", "is_error",
                    "mode", "min_age")
 RULE_KEYS = ("name", *RULE_CONDITIONS, "compress")
@@ -244,8 +244,12 @@ class _Checker:
                 checked = {}
                 entries = self.mapping(value, where, IDLE_OUTPUTS_KEYS)
                 for name, _, item in entries:
-                    found = (self.strings(item, f"{where}.{name}", glob_problem) if name == "tools"
-                             else self.non_negative_int(item, f"{where}.{name}"))
+                    if name == "tools":
+                        found = self.strings(item, f"{where}.{name}", glob_problem)
+                    elif name == "after_change":
+                        found = self.typed(item, f"{where}.{name}", bool)
+                    else:
+                        found = self.non_negative_int(item, f"{where}.{name}")
                     if found is not None:
                         checked[name] = tuple(found) if name == "tools" else found
                 if isinstance(value, yaml.MappingNode) and all(name != "min_age" for name, _, _ in entries):

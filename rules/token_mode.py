@@ -52,6 +52,8 @@ class IdleOutputs:
     min_age: int
     idle_turns: int
     tools_re: re.Pattern[str] | None
+    after_change: bool = False
+    """Idle only once the agent has written or edited a file since the output."""
 
     def covers(self, tool_name: str) -> bool:
         return bool(self.tools_re and self.tools_re.match(tool_name or ""))
@@ -83,6 +85,7 @@ class TokenModePolicy:
             ) if repeated else None,
             idle_outputs=IdleOutputs(
                 int(idle["min_age"]), int(idle.get("idle_turns", 0)), compile_globs(idle.get("tools")),
+                bool(idle.get("after_change", False)),
             ) if idle else None,
             step_turns=max(1, int(settings.get("step_turns", 15))),
         )

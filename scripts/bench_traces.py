@@ -11,7 +11,11 @@ the second says whether that generalises. Every figure uses one tokenizer, o200k
 - token ratio: input tokens after / before, summed over requests (system + messages text);
 - retention: strings of 5+ characters (identifiers, paths, numbers) that the agent used in its
   very next output and could only have read in a tool result of that request: the share still
-  present after compression (a path counts when each of its segments is);
+  present after compression (a path counts when each of its segments is). A string a marker's
+  ref stands for counts as lost, even with ``--retrieval declared``: retention says what the
+  model reads without calling ``headroom_retrieve``. "+by ref" adds the lost strings whose
+  output carries a marker with a ref, which the model can read back only by calling the tool
+  (nothing here checks that it would);
 - cache-cost ratio: over consecutive requests k, k+1 of a session, 0.1 x the tokens of k+1's
   prefix identical to k + 1.25 x the rest, compressed over original;
 - time per request (parse + compress_body): median and p99.
@@ -41,6 +45,7 @@ from typing import Any, Callable, Iterator
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(ROOT.parent / "shared" / "data" / "tiktoken"))
 
+from headroom_mitm.addon.compress.markers import MARKER_RE  # noqa: E402
 from headroom_mitm.addon.conversation import preamble, turns, visible_text  # noqa: E402
 from headroom_mitm.addon.pipeline import compress_body  # noqa: E402
 from headroom_mitm.addon.providers import by_name  # noqa: E402
@@ -80,6 +85,9 @@ class Totals:
     cache_cost_after: float = 0.0
     wanted: int = 0
     retained: int = 0
+    recoverable: int = 0
+    """Strings not retained whose output now carries a marker with a ref: the model gets them
+    back only by calling headroom_retrieve on it."""
     times_ms: list[float] = field(default_factory=list)
 
 
@@ -162,7 +170,7 @@ def _json_words(value: Any, values: bool = True) -> Iterator[str]:
 
 def replay(wire_name: str, bodies: Iterator[dict[str, Any]], rules: Any, mode: str,
            totals: Totals, tools: dict[str, ToolTotals], max_requests: int | None,
-           dump: Any = None) -> None:
+           dump: Any = None, lossy: bool = True) -> None:
     wire = by_name(wire_name)
     previous: tuple[dict, dict, list[int], list[int]] | None = None
     pending: tuple[dict, list[Any], list[str]] | None = None  # request k, its outputs, their new texts
@@ -174,7 +182,7 @@ def replay(wire_name: str, bodies: Iterator[dict[str, Any]], rules: Any, mode: s
             dump.write(raw + "\n")
         started = time.perf_counter()
         doc = json.loads(raw)
-        outcome = compress_body(raw, doc, wire, rules, mode)
+        outcome = compress_body(raw, doc, wire, rules, mode, lossy=lossy)
         totals.times_ms.append((time.perf_counter() - started) * 1000)
         compressed = json.loads(outcome.text) if outcome.text is not raw else doc
         before, after = piece_tokens(body), piece_tokens(compressed)
@@ -220,8 +228,14 @@ def _score_retention(pending: tuple[dict, list[Any], list[str]], next_body: dict
         kept = present(word, new_texts)
         totals.wanted += 1
         totals.retained += kept
+        totals.recoverable += not kept and any(
+            _has_ref(r.text) for r in reports if present(word, [r.output.text]))
         tools[source].wanted += 1
         tools[source].retained += kept
+
+
+def _has_ref(text: str) -> bool:
+    return any(match["ref"] for match in MARKER_RE.finditer(text))
 
 
 def _texts_outside_tool_results(body: dict[str, Any], tool_text: set[str]) -> Iterator[str]:
@@ -257,8 +271,8 @@ def _p99(values: list[float]) -> float:
 def print_tables(results: dict[tuple[str, str], tuple[Totals, dict[str, ToolTotals]]], mode: str,
                  elapsed: float) -> None:
     print(f"\nmode={mode}  tokenizer={tokenizer_name()}  wall time {elapsed:.1f}s\n")
-    header = (f"{'traffic':30} {'half':>8} {'requests':>8} {'ratio':>7} {'retention':>9} {'checked':>7} "
-              f"{'cache-cost':>10} {'median ms':>9} {'p99 ms':>7}")
+    header = (f"{'traffic':30} {'half':>8} {'requests':>8} {'ratio':>7} {'retention':>9} {'+by ref':>7} "
+              f"{'checked':>7} {'cache-cost':>10} {'median ms':>9} {'p99 ms':>7}")
     print(header)
     print("-" * len(header))
     for traffic in dict.fromkeys(key for key, _ in results):
@@ -267,15 +281,16 @@ def print_tables(results: dict[tuple[str, str], tuple[Totals, dict[str, ToolTota
                 continue
             t = results[(traffic, half)][0]
             retention = f"{t.retained / t.wanted:.4f}" if t.wanted else "-"
+            by_ref = f"{(t.retained + t.recoverable) / t.wanted:.4f}" if t.wanted else "-"
             print(f"{LABELS.get(traffic, traffic):30} {half:>8} {t.requests:>8} "
-                  f"{_ratio(t.tokens_after, t.tokens_before):>7} {retention:>9} {t.wanted:>7} "
+                  f"{_ratio(t.tokens_after, t.tokens_before):>7} {retention:>9} {by_ref:>7} {t.wanted:>7} "
                   f"{_ratio(t.cache_cost_after, t.cache_cost_before):>10} "
                   f"{statistics.median(t.times_ms) if t.times_ms else 0:>9.1f} {_p99(t.times_ms):>7.1f}")
         if traffic in HEADROOM:
             r, ret, cc, ms = HEADROOM[traffic]
-            print(f"{'  headroom-ai 0.42, all':30} {'':>8} {'':>8} {r:>7.3f} {ret:>9.3f} {'':>7} {cc:>10.3f} {ms:>9.0f}")
-        if (traffic, mode) in TARGETS:
-            print(f"{'  target':30} {TARGETS[(traffic, mode)]}")
+            print(f"{'  headroom-ai 0.42, all':30} {'':>8} {'':>8} {r:>7.3f} {ret:>9.3f} {'':>7} {'':>7} {cc:>10.3f} {ms:>9.0f}")
+        if (traffic, mode.split()[0]) in TARGETS:
+            print(f"{'  target':30} {TARGETS[(traffic, mode.split()[0])]}")
     for (traffic, half), (_, tools) in results.items():
         print(f"\nper tool, {LABELS.get(traffic, traffic)}, {half} half (tool-output tokens summed over requests)")
         print(f"{'tool':24} {'outputs':>8} {'before':>11} {'after':>11} {'ratio':>7} {'retention':>11}")
@@ -293,6 +308,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-requests", type=int, help="at most this many requests per session")
     parser.add_argument("--quick", action="store_true", help="a small sample: 3 sessions each, 40 requests each")
     parser.add_argument("--only", choices=tuple(LABELS), help="replay one traffic type only")
+    parser.add_argument("--retrieval", choices=("declared", "absent"), default="declared",
+                        help="declared: every request lists headroom_retrieve, as with `headroom mcp` registered, "
+                        "so lossy steps run; absent: lossless steps only, as for an agent without it")
     parser.add_argument("--half", choices=HALVES + ("both",), default="both",
                         help="the tuning half, the checking half, or both (reported apart)")
     parser.add_argument("--dump-jsonl", metavar="FILE",
@@ -326,11 +344,12 @@ def main(argv: list[str] | None = None) -> int:
                 files = sorted(files, key=lambda p: -p.stat().st_size)
             totals, tools = Totals(), defaultdict(ToolTotals)
             for path in files[: args.limit] if args.limit else files:
-                replay(WIRES[traffic], builder(path), rules, args.mode, totals, tools, args.max_requests, dump)
+                replay(WIRES[traffic], builder(path), rules, args.mode, totals, tools, args.max_requests, dump,
+                       lossy=args.retrieval == "declared")
             results[(traffic, half)] = (totals, tools)
     if dump is not None:
         dump.close()
-    print_tables(results, args.mode, time.perf_counter() - started)
+    print_tables(results, f"{args.mode}  retrieval={args.retrieval}", time.perf_counter() - started)
     return 0
 
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from headroom_mitm.rules import load_rules
+
 from . import payloads
 from .clients import anthropic_client
 from .conftest import Proxy, StartProxy
@@ -15,7 +17,7 @@ from .test_compression_e2e import tool_result_texts, wait_for_original
 
 pytestmark = pytest.mark.e2e
 
-STEP = 15  # the shipped rules' step_turns
+STEP = load_rules(None).token_mode.step_turns
 FAILING_RUN = "\n".join(f"tests/test_orders.py::test_case_{i} FAILED (expected {i}, got {i + 1})" for i in range(40))
 PASSING_RUN = "\n".join(f"tests/test_orders.py::test_case_{i} PASSED" for i in range(40))
 
