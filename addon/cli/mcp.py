@@ -85,7 +85,8 @@ def build_server(db: str) -> Any:
 
     server = FastMCP(SERVER_NAME)
 
-    @server.tool(name=RETRIEVE_TOOL, description=_DESCRIPTION)
+    # plain text, not {"result": ...}: the model is to read the original as it was
+    @server.tool(name=RETRIEVE_TOOL, description=_DESCRIPTION, structured_output=False)
     def headroom_retrieve(ref: str, offset: int = 0, limit: int = DEFAULT_LIMIT) -> str:
         """ref: the marker's #ref. offset: first character to return. limit: most characters
         to return (at most 100000)."""

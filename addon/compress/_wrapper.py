@@ -17,3 +17,15 @@ def unwrap(text: str) -> tuple[str, str, str]:
     if not match:
         return "", text, ""
     return match[1], match[2], match[3] or ""
+
+
+# Everything before the command's output in mini-swe-agent's framing: the exit code, the warning
+# it adds to an output it cut short, and the tag that opens the output (or its head).
+_HEAD = re.compile(r"\A<returncode>-?\d+</returncode>\n(?:<warning>.*?</warning>\s*)?<output(?:_head)?>\n?", re.S)
+
+
+def framing_head(text: str) -> int:
+    """How many leading characters of ``text`` are mini-swe-agent's framing (0 when none): what
+    says this output's exit code, which a reference to another output must never stand for."""
+    match = _HEAD.match(text) if text.startswith("<returncode>") else None
+    return match.end() if match else 0

@@ -25,6 +25,7 @@ from typing import Any, Iterator, Mapping
 from ._base import Compressed, Context, unchanged
 from ._line_runs import (Numbering, Place, describe_reference, expand_runs, reference_pattern, replace_runs,
                          restores_exactly, split_prefix)
+from ._wrapper import framing_head
 from .markers import marker
 
 _DETAIL = re.compile(reference_pattern(r"call (?P<source>\S+?)"))
@@ -66,7 +67,11 @@ def compress(text: str, params: Mapping[str, Any], ctx: Context) -> Compressed:
                 for at in places.get(key, ()):
                     yield call_id, earlier_keys, at
 
-    candidate = replace_runs(text, places_of, lambda run: _worth_it(run, min_lines, min_chars), _render)
+    head = framing_head(text)  # the exit code and warning of this output stay its own
+    body = replace_runs(text[head:], places_of, lambda run: _worth_it(run, min_lines, min_chars), _render)
+    if body is None:
+        return unchanged(text)
+    candidate = text[:head] + body
     if not restores_exactly(text, candidate, lambda shorter: expand(shorter, ctx.earlier_texts)):
         return unchanged(text)
     return Compressed(candidate, (text,))

@@ -98,3 +98,15 @@ def test_never_longer_deterministic_and_expands_exactly(conversation, min_lines,
     assert len(first.text) <= len(text)
     assert REGISTRY["seen_lines"].fn(text, params, _ctx(earlier)) == first
     assert expand(first.text, earlier) == text
+
+
+def test_a_framed_output_keeps_its_own_exit_code_and_warning():
+    """mini-swe-agent's warning repeats on every output it cuts short: a reference to an earlier
+    output's lines must never stand in for this output's exit code."""
+    warning = ("<warning>\nThe output of your last command was too long.\nPlease try a different command that "
+               "produces less output.\nIf you're looking at a file you can try use head, tail or sed.\n</warning>")
+    earlier = f"<returncode>1</returncode>\n{warning}<output_head>\nline a of the first command\n</output_head>"
+    now = f"<returncode>0</returncode>\n{warning}<output_head>\n" + "\n".join(
+        f"commit line {n} of the second command output" for n in range(6)) + "\n</output_head>"
+    result = REGISTRY["seen_lines"].fn(now, {"min_lines": 3, "min_chars": 0}, _ctx({"c0": earlier}))
+    assert result.text == now  # the only lines seen before are the framing's

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence, Union
@@ -106,6 +107,18 @@ def anthropic_tool_outputs(payload: dict[str, Any]) -> dict[str, str]:
             if isinstance(block, dict) and block.get("type") == "tool_result":
                 outputs[str(block.get("tool_use_id"))] = _joined_text(block.get("content"))
     return outputs
+
+
+_TURN_ID = re.compile(r"toolu_" + _CALL_PREFIX + r"\d+n\d+")
+_FENCE_ASKED = re.compile(r"```(mswea_bash_command|bash)\n")
+
+
+def _text_action_fence(payload: dict[str, Any]) -> str | None:
+    """The fence an agent without tools wants its command in, as its system prompt shows it."""
+    system = payload.get("system")
+    text = _joined_text(system) if system is not None else ""
+    found = _FENCE_ASKED.search(text)
+    return found[1] if found else None
 
 
 def responses_tool_outputs(payload: dict[str, Any]) -> dict[str, str]:
@@ -210,6 +223,9 @@ class ModelScript:
         shell_tool = self._anthropic_shell_tool(payload)
         tool_names = {name for _, name in _tool_names(payload.get("tools"))}
         wanted = {turn.name for turn in self.turns if isinstance(turn, ToolCall)}
+        fence = _text_action_fence(payload)
+        if shell_tool is None and not (wanted & tool_names) and fence is not None:
+            return self._text_action(payload, fence), "end_turn"
         if shell_tool is None and not (wanted & tool_names):
             self._record_side(payload)
             return [{"type": "text", "text": _SIDE_TEXT}], "end_turn"
@@ -225,6 +241,23 @@ class ModelScript:
             name, arguments = turn.name, turn.arguments
         tool_use = {"type": "tool_use", "id": self._new_id("toolu", turn_index), "name": name, "input": arguments}
         return [{"type": "text", "text": turn.note}, tool_use], "tool_use"
+
+    def _text_action(self, payload: dict[str, Any], fence: str) -> list[dict[str, Any]]:
+        """For an agent that reads its command from a fenced block of the reply (mini-swe-agent's
+        text config): the command in the fence it asks for, the turn's id in the text. The outputs
+        it answered are the user messages right after the script's earlier replies."""
+        answered: dict[str, str] = {}
+        messages = [m for m in payload.get("messages") or [] if isinstance(m, dict)]
+        for reply, answer in zip(messages, messages[1:]):
+            found = _TURN_ID.search(_joined_text(reply.get("content"))) if reply.get("role") == "assistant" else None
+            if found and answer.get("role") == "user":
+                answered[found[0]] = _joined_text(answer.get("content"))
+        turn_index, turn = self._next_turn(payload, answered)
+        if isinstance(turn, Say):
+            return [{"type": "text", "text": turn.text}]
+        command = turn.command if isinstance(turn, Shell) else json.dumps(turn.arguments)
+        turn_id = self._new_id("toolu", turn_index)
+        return [{"type": "text", "text": f"THOUGHT: {turn.note} ({turn_id})\n\n```{fence}\n{command}\n```"}]
 
     def anthropic_message(self, payload: dict[str, Any]) -> dict[str, Any]:
         """A non-streamed Messages answer."""

@@ -32,7 +32,7 @@ from .agents.session import AgentSession, run_session
 from .agents.workspace import COMMANDS, make_workspace
 from .conftest import Proxy
 from .fake_provider import FakeProvider
-from .harness import read_rows, wait_for_rows
+from .harness import wait_for_rows
 from .scripted_model import Say, Shell, Turn
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(INSTALL_AND_RUN_TIMEOUT_S)]
@@ -271,13 +271,5 @@ def test_mini_swe_agent(mini_swe_agent_session: AgentSession, described_on_failu
     assert_credential_not_stored(session, MINI_KEY)
 
 
-@pytest.mark.xfail(strict=True, reason="mini-swe-agent's JSON-framed observations "
-                   '({"returncode": N, "output": ...}) are not unwrapped and compressed yet')
-def test_mini_swe_agent_outputs_reach_the_provider_compressed(
-    mini_swe_agent_session: AgentSession, described_on_failure: Shown
-) -> None:
-    session = described_on_failure(mini_swe_agent_session)
-    assert_finished(session)
-    assert_outputs_compressed(session)
-    flows = read_rows(session.proxy.db_path, "flows") or []
-    assert sum(row["tool_outputs_rewritten"] or 0 for row in flows) >= 1
+# What mini-swe-agent's outputs become (JSON observations and its text config, without a retrieve
+# tool: losslessly) is checked in test_agents_framing_e2e.py.

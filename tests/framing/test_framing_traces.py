@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 from headroom_mitm.addon.pipeline import compress_body
 from headroom_mitm.addon.providers import by_name
