@@ -24,7 +24,7 @@ from headroom_mitm.addon import token_mode
 from headroom_mitm.addon.framing import outputs as framing_outputs
 from headroom_mitm.addon.compress._base import Compressed, Context, not_longer
 from headroom_mitm.addon.memo import LruMemo
-from headroom_mitm.addon.retrieval import is_retrieve_tool
+from headroom_mitm.addon.retrieval import announced_at, is_retrieve_tool
 from headroom_mitm.addon.tool_output import JsonPath, ToolOutput
 from headroom_mitm.rules import Decision, RuleSet
 
@@ -118,17 +118,23 @@ def compress_body(raw_text: str, doc: Any, wire: Any, rules: RuleSet, mode: str 
     nothing."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r} (known: {', '.join(MODES)})")
-    if lossy is None:
-        lossy = retrieval_declared(wire, doc)
-    outcome = Outcome(text=raw_text, lossy=lossy)
+    lossy_from = 0 if lossy is None and retrieval_declared(wire, doc) else None
+    if lossy is None and lossy_from is None:
+        lossy_from = retrieval_announced_after(wire, doc)
+    if lossy is not None:
+        lossy_from = 0 if lossy else None
+    outcome = Outcome(text=raw_text, lossy=lossy_from is not None)
     outputs = wire.extract(doc, rules.framings)
     model = _model(wire, doc)
     facts = [_Facts.of(output, rules) for output in outputs]
     rules_facts = _RulesFacts.cache_for(rules)
     window = token_mode.window(outputs, rules.token_mode.step_turns) if mode == "token" else None
     ages = window.ages if window else None
-    retiring = (token_mode.retirements(outputs, facts, window, rules.token_mode) if window and lossy
+    retiring = (token_mode.retirements(outputs, facts, window, rules.token_mode) if window and lossy_from is not None
                 else token_mode.Retirements({}, {}))
+    if lossy_from:  # retire only what the model could get back: outputs after it learnt of the tool
+        retiring = token_mode.Retirements({i: why for i, why in retiring.stale.items() if outputs[i].turn > lossy_from},
+                                          retiring.superseding)
     stale, superseding = retiring.stale, retiring.superseding
     earlier_outputs: dict[str, str] = {}
     earlier_reads: dict[str, tuple[str, str]] = {}
@@ -149,8 +155,9 @@ def compress_body(raw_text: str, doc: Any, wire: Any, rules: RuleSet, mode: str 
             new_text, tokens_after, note = _stale_marker(output, stale[index], tokens, outcome.originals)
             retired = new_text != output.text
         else:
+            output_lossy = lossy_from is not None and output.turn >= lossy_from
             result, hit = _compress_one(output, fact, decision, rules, rules_facts, earlier_outputs,
-                                        earlier_reads, earlier_read_shas, seen, lossy)
+                                        earlier_reads, earlier_read_shas, seen, output_lossy)
             outcome.memo_hits += hit
             outcome.memo_misses += not hit
             note = result.note
@@ -465,6 +472,15 @@ def retrieval_declared(wire: Any, doc: Any) -> bool:
     """Whether the request's own tool list holds the retrieve tool (``addon/retrieval.py``)."""
     names = getattr(wire, "tool_names", None)
     return callable(names) and any(is_retrieve_tool(name) for name in names(doc))
+
+
+def retrieval_announced_after(wire: Any, doc: Any) -> int | None:
+    """The first turn after the one where the client named the retrieve tool among its
+    deferred tools (Claude Code's ToolSearch note), or None. Outputs before it were sent while
+    the model did not know of the tool, and keep the form they had then: the cache holds."""
+    messages = getattr(wire, "messages", None)
+    turn = announced_at(messages(doc)) if callable(messages) else None
+    return None if turn is None else turn + 1
 
 
 def _rewrite(wire: Any, raw_text: str, replacements: dict[JsonPath, str], outcome: Outcome) -> str:

@@ -77,8 +77,9 @@ def _compress(result: RequestBody, text: str, doc: dict, wire: Any, rules: Any, 
               retrieval: bool) -> None:
     from headroom_mitm.addon.pipeline import compress_body, retrieval_declared
 
-    result.retrieval = retrieval or retrieval_declared(wire, doc)
-    outcome = compress_body(text, doc, wire, rules, mode, lossy=result.retrieval)
+    declared = retrieval or retrieval_declared(wire, doc)
+    outcome = compress_body(text, doc, wire, rules, mode, lossy=True if declared else None)
+    result.retrieval = declared
     result.outputs = [report.output for report in outcome.outputs]
     result.originals = dict(outcome.originals)
     if outcome.text is text or outcome.text == text:

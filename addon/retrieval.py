@@ -19,12 +19,15 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
-__all__ = ["RETRIEVE_TOOL", "is_retrieve_tool", "tool_names", "Page", "page"]
+__all__ = ["RETRIEVE_TOOL", "is_retrieve_tool", "tool_names", "announced_at", "Page", "page"]
 
 RETRIEVE_TOOL = "headroom_retrieve"
 _NAMESPACED = re.compile(r"(?:^|__|[./:])headroom_retrieve$")
 """Claude Code names MCP tools ``mcp__<server>__<tool>``; other clients use dots or slashes."""
 _TOOL_LISTS = ("tools", "functionDeclarations", "function_declarations")
+_DEFERRED = re.compile(r"load tool schemas before calling them:\s*([^\n\"<]+)")
+"""Claude Code's note naming the tools it defers behind ToolSearch (MCP tools, by default): the
+model loads one by name and calls it, so a tool named there is one the model has."""
 DEFAULT_LIMIT = 16_000
 MAX_LIMIT = 100_000
 
@@ -47,6 +50,17 @@ def tool_names(definitions: Iterable[Any]) -> Iterator[str]:
             if isinstance(item.get("function"), dict):
                 stack.append(item["function"])
             stack.extend(item[key] for key in _TOOL_LISTS if isinstance(item.get(key), list))
+
+
+def announced_at(messages: Iterable[Any]) -> int | None:
+    """The turn of the first message (``addon.framing.Message``) that names the retrieve tool
+    among the tools the client defers; None when none does."""
+    for message in messages:
+        for _, text in message.texts:
+            for listed in _DEFERRED.finditer(text):
+                if any(is_retrieve_tool(name) for name in listed[1].split()):
+                    return message.turn
+    return None
 
 
 @dataclass(frozen=True)

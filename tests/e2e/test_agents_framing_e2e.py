@@ -109,17 +109,26 @@ class ClaudeCodeWithTools(ClaudeCode):
         return {**super().environment(), "ENABLE_TOOL_SEARCH": "false"}
 
 
-@pytest.fixture(scope="module")
-def claude_code_retrieving(claude_code_cli: InstalledAgent, _fake_provider_server: FakeProvider,
-                           start_module_proxy, tmp_path_factory: pytest.TempPathFactory) -> AgentSession:
-    proxy = start_module_proxy(options={"headroom_rules": ""}, name="claude-mcp-proxy")
+@pytest.fixture(scope="module", params=["deferred", "listed"])
+def claude_code_retrieving(request: pytest.FixtureRequest, claude_code_cli: InstalledAgent,
+                           _fake_provider_server: FakeProvider, start_module_proxy,
+                           tmp_path_factory: pytest.TempPathFactory) -> AgentSession:
+    """``deferred``: Claude Code as it comes, naming MCP tools in a note and loading one through
+    ToolSearch before the model calls it; ``listed``: with tool search off, in ``tools``."""
+    proxy = start_module_proxy(options={"headroom_rules": ""}, name=f"claude-mcp-{request.param}-proxy")
     workdir = make_workspace(tmp_path_factory.mktemp("claude-mcp-project"))
     home = tmp_path_factory.mktemp("claude-mcp-home")
     config = home / "mcp.json"
     config.write_text(json.dumps({"mcpServers": {"headroom": registration(db=str(proxy.db_path)).claude_code()}}))
-    agent = ClaudeCodeWithTools(claude_code_cli, home, credential=Credential.anthropic_api_key(),
-                       extra_args=("--mcp-config", str(config), "--strict-mcp-config"))
-    turns = [Shell(COMMANDS["log_tail"]), _retrieve_what_was_elided, Say("The log's middle is fine.")]
+    agent_class = ClaudeCode if request.param == "deferred" else ClaudeCodeWithTools
+    agent = agent_class(claude_code_cli, home, credential=Credential.anthropic_api_key(),
+                        extra_args=("--mcp-config", str(config), "--strict-mcp-config"))
+    # the first command gives `headroom mcp` time to connect: outputs sent before the model
+    # knows of the tool are compressed losslessly and keep that form
+    turns = [Shell("sleep 3 && git log --oneline -3"), Shell(COMMANDS["log_tail"])]
+    if request.param == "deferred":
+        turns.append(ToolCall("ToolSearch", {"query": f"select:{RETRIEVE}", "max_results": 1}))
+    turns += [_retrieve_what_was_elided, Say("The log's middle is fine.")]
     return run_session(_fake_provider_server, agent, TASK, workdir, turns=turns, proxy=proxy)
 
 
@@ -127,13 +136,16 @@ def test_claude_code_reads_back_what_a_marker_left_out(claude_code_retrieving: A
                                                        described_on_failure) -> None:
     session = described_on_failure(claude_code_retrieving)
     assert not session.run.timed_out and session.run.returncode == 0, session.run.describe()
+    assert session.script.finished, "Claude Code stopped before the script's last turn"
     bodies = [r.json() for r in session.conversation_requests("/v1/messages")]
-    assert any(any(t.get("name") == RETRIEVE for t in body.get("tools") or []) for body in bodies), \
-        "Claude Code did not declare the retrieve tool"
-    sent_log = output_of_turn(session.script, 0)
+    assert any(RETRIEVE in json.dumps(body) for body in bodies), "Claude Code never told the model of the tool"
+    # the log tail as the model had it when it asked for the original: once the model has the tool
+    # (its name in `tools`, or in Claude Code's note on deferred tools) the log loses its middle
+    asking = session.script.exchanges[-2].tool_outputs
+    sent_log = next(text for call_id, text in asking.items() if "script01n" in call_id)
     refs = _REF.findall(sent_log)
     assert refs, f"the log was not elided behind a ref:\n{sent_log[:1500]}"
-    retrieved = output_of_turn(session.script, 1)
+    retrieved = output_of_turn(session.script, len(session.script.turns) - 2)
     raw_log = command_output(session.workdir, COMMANDS["log_tail"])
     assert len(retrieved) > 200 and retrieved.rstrip("\n") in raw_log, retrieved[:500]
     assert retrieved not in sent_log  # the lines the marker stood for, not what the model had

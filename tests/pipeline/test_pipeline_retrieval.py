@@ -74,3 +74,24 @@ def test_token_mode_retires_nothing_the_model_could_not_get_back():
 def test_the_retrieve_tool_is_found_wherever_a_format_declares_tools(wire_name, body):
     assert retrieval_declared(by_name(wire_name), body)
     assert not retrieval_declared(by_name(wire_name), {"tools": [{"name": "headroom_retrieve_v2"}]})
+
+
+DEFERRED_NOTE = ("<system-reminder>The following deferred tools are available; calling one directly will fail with "
+                 "InputValidationError. Use ToolSearch with query \"select:<name>[,<name>...]\" to load tool schemas "
+                 "before calling them: ListMcpResourcesTool ReadMcpResourceTool mcp__headroom__headroom_retrieve"
+                 "</system-reminder>")
+
+
+def test_a_tool_claude_code_defers_counts_from_the_turn_after_it_named_it():
+    """Claude Code names MCP tools in a note and loads them through ToolSearch: the model has the
+    tool from then on. Outputs sent before the note keep their lossless form, so the request
+    after the note repeats the bytes of the one before it."""
+    calls = [("Bash", {"command": "make"}, BUILD_LOG)]
+    before = anthropic_body(calls, retrieval=False)
+    after = anthropic_body(calls + [("Bash", {"command": "make again"}, BUILD_LOG.replace("module_", "crate_"))],
+                           retrieval=False)
+    after["messages"][2]["content"].append({"type": "text", "text": DEFERRED_NOTE})
+    first, second = compress(before), compress(after)
+    assert not first.lossy and second.lossy
+    assert second.outputs[0].text == first.outputs[0].text and not refs_in(second.outputs[0].text)
+    assert refs_in(second.outputs[1].text)
