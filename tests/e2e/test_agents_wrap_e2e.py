@@ -78,7 +78,7 @@ def test_codex_through_wrap(
     assert_finished(session)
     assert FINAL in session.run.stdout
     assert_commands_ran(session)
-    assert_outputs_compressed(session)
+    assert_outputs_compressed(session, referenced=False)
     turns = [message for message in session.ws_messages if message.json().get("type") == "response.create"]
     assert turns and {(message.host, message.path) for message in turns} == {("api.openai.com", "/v1/responses")}
     # over the socket each turn carries only what is new, naming the response before it

@@ -41,11 +41,14 @@ def _through(proxy: Proxy, path: str, scheme: str = "http") -> httpx.Response:
 def _send_mixed_traffic() -> int:
     anthropic, _ = anthropic_client()
     for _ in range(2):
-        anthropic.messages.create(model="claude-sonnet-4-5", max_tokens=64, messages=payloads.anthropic_messages())
-    with anthropic.messages.stream(model="claude-haiku-4-5", max_tokens=64, messages=payloads.anthropic_messages()) as s:
+        anthropic.messages.create(model="claude-sonnet-4-5", max_tokens=64, messages=payloads.anthropic_messages(),
+                                  tools=payloads.ANTHROPIC_RETRIEVE)
+    with anthropic.messages.stream(model="claude-haiku-4-5", max_tokens=64, messages=payloads.anthropic_messages(),
+                                   tools=payloads.ANTHROPIC_RETRIEVE) as s:
         s.get_final_text()
     openai, _ = openai_client()
-    openai.chat.completions.create(model="gpt-4.1", messages=payloads.openai_chat_messages())
+    openai.chat.completions.create(model="gpt-4.1", messages=payloads.openai_chat_messages(),
+                                   tools=payloads.OPENAI_CHAT_RETRIEVE)
     # a body the addon cannot read: forwarded as it is, and counted as a rewrite error
     with httpx_client() as client:
         client.post("https://api.anthropic.com/v1/messages", content=b"{not json",

@@ -28,7 +28,8 @@ AGENT = """
 import json, os, sys
 import anthropic, httpx
 client = anthropic.Anthropic(api_key="sk-ant-api03-test-key-not-secret", max_retries=0)
-message = client.messages.create(model="claude-sonnet-4-5", max_tokens=64, messages=json.loads(sys.argv[1]))
+message = client.messages.create(model="claude-sonnet-4-5", max_tokens=64, messages=json.loads(sys.argv[1]),
+                                 tools=[{"name": "mcp__headroom__headroom_retrieve", "input_schema": {"type": "object"}}])
 with httpx.Client() as plain:
     answer = plain.post("https://api.openai.com/v1/chat/completions", json={"model": "gpt-4.1",
         "messages": [{"role": "user", "content": "hi"}]}, headers={"authorization": "Bearer sk-test"})
