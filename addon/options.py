@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mitmproxy import exceptions
 
@@ -14,7 +14,9 @@ DECLARATIONS = (
         str,
         "",
         "Where the flow log goes: a SQLite file path or any SQLAlchemy URL "
-        "(postgresql+psycopg://user@host/db for a team). Empty: ~/.headroom/flows.db.",
+        "(postgresql+psycopg://user@host/db for a team), or @FILE to read it from FILE. Empty: "
+        "$HEADROOM_DB, else ~/.headroom/flows.db. Keep passwords off the command line: "
+        "$HEADROOM_DB, @FILE, or ~/.pgpass with a password-less URL.",
     ),
     (
         "headroom_rules",
@@ -43,7 +45,8 @@ DECLARATIONS = (
 
 @dataclass(frozen=True)
 class Settings:
-    db: str
+    db: str = field(repr=False)
+    """The flow log's path or URL, resolved (``$HEADROOM_DB``, ``@FILE``): it may hold a password."""
     rules: str | None
     mode: str
 
@@ -55,13 +58,26 @@ def parse_settings(db: str, rules: str, mode: str) -> Settings:
         raise exceptions.OptionsError(
             f"headroom_mode={mode!r} is not a mode: use one of {', '.join(MODES)}"
         )
-    db = db.strip()
-    if "://" in db:
+    return Settings(db=_flow_log_target(db), rules=rules.strip() or None, mode=mode)
+
+
+def _flow_log_target(db: str) -> str:
+    from headroom_mitm.addon.store.target import TargetError, describe_target, is_url, resolve_target
+
+    shown = db.strip() or "(empty: $HEADROOM_DB)"
+    try:
+        target = resolve_target(db)
+    except TargetError as exc:
+        raise exceptions.OptionsError(f"headroom_db={describe_target(shown)}: {exc}") from None
+    if is_url(target):
         from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
 
         try:
-            make_url(db)
-        except ArgumentError as exc:
-            raise exceptions.OptionsError(f"headroom_db={db!r} is not a database URL: {exc}") from exc
-    return Settings(db=db, rules=rules.strip() or None, mode=mode)
+            make_url(target)
+        except Exception:
+            # never chain SQLAlchemy's error: its message quotes the URL, password and all
+            raise exceptions.OptionsError(
+                f"headroom_db={describe_target(shown)}: {describe_target(target)} is not a database URL "
+                "(expected e.g. postgresql://user@host/db)"
+            ) from None
+    return target

@@ -17,7 +17,6 @@ from mitmproxy import ctx, exceptions, http, tls
 from headroom_mitm.addon import providers
 from headroom_mitm.addon.flow_state import FlowState
 from headroom_mitm.addon.hosts import DEFAULT_PROVIDER_HOSTS, HostMatcher
-from headroom_mitm.addon.memo import LruMemo
 from headroom_mitm.addon.options import DECLARATIONS, Settings, parse_settings
 from headroom_mitm.addon.pages import is_status_host
 from headroom_mitm.addon.pages.site import StatusPages
@@ -37,10 +36,6 @@ class HeadroomAddon:
         self._host_matcher = HostMatcher(DEFAULT_PROVIDER_HOSTS)
         self._hosts_from = None  # the RuleSet the matcher was built from
         self._flows: dict[str, FlowState] = {}
-        # Tool calls already handed to the log. A conversation resends all of them in every
-        # request: queueing only the new ones keeps a slow database from piling up copies.
-        self._logged_calls: LruMemo[bool] = LruMemo(200_000)
-        self._logged_originals: LruMemo[bool] = LruMemo(200_000)
         # One worker: rewrites run one at a time off the event loop and share memo caches safely.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="headroom-rewrite")
         # http://headroom.invalid/: a nested addon (mitmproxy calls its hooks after ours)
@@ -71,12 +66,11 @@ class HeadroomAddon:
             )
 
     def _open_flow_log(self, db: str) -> None:
-        from headroom_mitm.addon.store.engine import default_db_path
         from headroom_mitm.addon.store.writer import FlowLog
 
         if self._flow_log is not None:
             self._flow_log.close()
-        self._flow_log = FlowLog(db or str(default_db_path()))
+        self._flow_log = FlowLog(db)
         self._flow_log.start()
 
     def done(self) -> None:
@@ -204,27 +198,12 @@ class HeadroomAddon:
             return
         try:
             entry = state.to_entry()
-            entry.tool_calls = [call for call in entry.tool_calls if _first_time(self._logged_calls, _call_key(call))]
-            # every request repeats the originals of the conversation's earlier outputs too
-            entry.originals = {key: text for key, text in entry.originals.items()
-                               if _first_time(self._logged_originals, key)}
+            # the log queues only the calls and originals it has not logged yet
             self._flow_log.record(entry)
             self.pages.observe(entry, rewrite_error=state.body.error is not None)
         except Exception:  # logging must never break traffic
             logger.warning("could not queue a flow for the log", exc_info=True)
 
-
-def _call_key(call) -> tuple:
-    # the log's own dedupe key is a sha256 of the output; an in-process hash is enough here
-    return (call.session_id, call.call_id or call.position, call.tool, len(call.output), hash(call.output))
-
-
-def _first_time(queued: LruMemo[bool], key) -> bool:
-    """Whether ``key`` is new to ``queued`` (and remember it): what the log already has is not queued again."""
-    if queued.get(key) is not None:
-        return False
-    queued.put(key, True)
-    return True
 
 def _load_rules(path: str | None):
     from headroom_mitm.rules import RulesError, RulesWatcher

@@ -169,8 +169,9 @@ class StatusPages:
         log = self._flow_log()
         if log is None:
             return {"ok": False, "target": None, "error": "the flow log is not open"}
-        ok = log.enabled and not log.failures and not log.dropped
-        return {"ok": ok, "target": log.target, "enabled": log.enabled}
+        # while the database takes no writes, flows are kept (not failed): say so here
+        ok = log.enabled and log.writable and not log.failures and not log.dropped
+        return {"ok": ok, "target": log.target, "enabled": log.enabled, "writable": log.writable}
 
     def _db_target(self) -> str:
         from headroom_mitm.addon.store.engine import default_db_path

@@ -10,7 +10,11 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
+
+from headroom_mitm.addon.store.errors import short_reason
+from headroom_mitm.addon.store.target import TargetError, default_db_path, describe_target, is_url
 
 __all__ = ["make_engine", "default_db_path", "describe_target", "is_url"]
 
@@ -18,17 +22,6 @@ logger = logging.getLogger(__name__)
 
 # How long a write waits for another writer's lock before it fails (and is counted, not raised).
 SQLITE_BUSY_TIMEOUT_MS = 5000
-
-
-def default_db_path() -> Path:
-    """``~/.headroom/flows.db``, or ``$HEADROOM_HOME/flows.db`` when that variable is set."""
-    home = os.environ.get("HEADROOM_HOME")
-    base = Path(home).expanduser() if home else Path.home() / ".headroom"
-    return base / "flows.db"
-
-
-def is_url(url_or_path: str) -> bool:
-    return "://" in url_or_path
 
 
 def make_engine(url_or_path: str | os.PathLike[str], *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
@@ -50,24 +43,18 @@ def make_engine(url_or_path: str | os.PathLike[str], *, busy_timeout_ms: int = S
         _create_private_file(path)
         engine = create_engine(f"sqlite:///{path}")
     else:
-        url = make_url(_with_default_postgres_driver(target))
-        engine = create_engine(url, pool_pre_ping=url.get_backend_name() != "sqlite")
+        try:
+            url = make_url(_with_default_postgres_driver(target))
+        except (ArgumentError, ValueError):
+            # SQLAlchemy's message quotes the whole URL, password included
+            raise TargetError(f"{describe_target(target)} is not a database URL") from None
+        try:
+            engine = create_engine(url, pool_pre_ping=url.get_backend_name() != "sqlite")
+        except Exception as exc:  # an unknown dialect, a driver that is not installed
+            raise TargetError(f"cannot use {describe_target(target)}: {short_reason(exc, target)}") from None
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, busy_timeout_ms)
     return engine
-
-
-def describe_target(url_or_path: str | os.PathLike[str]) -> str:
-    """How to name the database in a message: the path, or the URL without its password."""
-    target = os.fspath(url_or_path)
-    if target == ":memory:":
-        return target
-    if not is_url(target):
-        return str(Path(target).expanduser())
-    try:
-        return make_url(target).render_as_string(hide_password=True)
-    except Exception:
-        return target.split("://", 1)[0] + "://..."
 
 
 def _with_default_postgres_driver(url: str) -> str:

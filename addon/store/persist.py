@@ -23,7 +23,7 @@ from headroom_mitm.addon.store.entries import FlowEntry, ToolCallEntry
 from headroom_mitm.addon.store.exit_codes import exit_code_of
 from headroom_mitm.addon.store.models import Flow, Original, ToolCall, utc_now
 
-__all__ = ["ToolCallsWritten", "write_flow", "write_tool_calls", "write_originals"]
+__all__ = ["ToolCallsWritten", "write_flow", "write_flows", "write_tool_calls", "write_originals"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +42,50 @@ def write_flow(connection: Connection, entry: FlowEntry, skip_fingerprints: Cont
 
     ``skip_fingerprints``: tool calls known to be stored already (not even looked up).
     """
+    return write_flows(connection, [entry], skip_fingerprints)[0]
+
+
+def write_flows(
+    connection: Connection, entries: Sequence[FlowEntry], skip_fingerprints: Container[str] = frozenset()
+) -> list[int]:
+    """Insert a batch of flows, then their new tool calls, then their originals; return the flows' ids.
+
+    Tool calls and originals are inserted in the order of their keys, across the whole batch:
+    two proxies writing the same conversations then take the keys' locks in the same order and
+    cannot deadlock on them. A call or original carried by several entries points at the first.
+    """
+    flow_ids = [_insert_flow(connection, entry) for entry in entries]
+    calls: dict[str, tuple[ToolCallEntry, int, datetime, Sequence[str]]] = {}
+    originals: dict[str, tuple[str, int, Sequence[str]]] = {}
+    for entry, flow_id in zip(entries, flow_ids):
+        for call in entry.tool_calls:
+            if call.fingerprint not in skip_fingerprints and call.fingerprint not in calls:
+                calls[call.fingerprint] = (call, flow_id, entry.started_at, entry.known_secrets)
+        for key, content in entry.originals.items():
+            originals.setdefault(key, (content, flow_id, entry.known_secrets))
+    if calls:
+        present = _existing_keys(connection, ToolCall.__table__, "fingerprint", calls)
+        rows = [
+            _tool_call_row(fingerprint, call, flow_id, started_at, secrets)
+            for fingerprint, (call, flow_id, started_at, secrets) in sorted(calls.items(), key=_by_key)
+            if fingerprint not in present
+        ]
+        if rows:
+            _insert_ignoring_duplicates(connection, ToolCall.__table__, rows, "fingerprint")
+    if originals:
+        present = _existing_keys(connection, Original.__table__, "hash", originals)
+        now = utc_now()
+        rows = [
+            {"hash": key, "content": redact_text(content, secrets), "flow_id": flow_id, "created_at": now}
+            for key, (content, flow_id, secrets) in sorted(originals.items(), key=_by_key)
+            if key not in present
+        ]
+        if rows:
+            _insert_ignoring_duplicates(connection, Original.__table__, rows, "hash")
+    return flow_ids
+
+
+def _insert_flow(connection: Connection, entry: FlowEntry) -> int:
     secrets = entry.known_secrets
     flow_row = _storable(
         connection,
@@ -72,13 +116,7 @@ def write_flow(connection: Connection, entry: FlowEntry, skip_fingerprints: Cont
             tool_outputs_rewritten=entry.tool_outputs_rewritten,
         ),
     )
-    flow_id = connection.execute(insert(Flow).values(**flow_row)).inserted_primary_key[0]
-    calls = [call for call in entry.tool_calls if call.fingerprint not in skip_fingerprints]
-    write_tool_calls(
-        connection, calls, flow_id=flow_id, default_seen_at=entry.started_at, known_secrets=secrets
-    )
-    write_originals(connection, entry.originals, flow_id=flow_id, known_secrets=secrets)
-    return int(flow_id)
+    return int(connection.execute(insert(Flow).values(**flow_row)).inserted_primary_key[0])
 
 
 def write_tool_calls(
@@ -89,7 +127,8 @@ def write_tool_calls(
     default_seen_at: Optional[datetime] = None,
     known_secrets: Sequence[str] = (),
 ) -> ToolCallsWritten:
-    """Insert the calls not stored yet (by fingerprint); say how many were new and how many not."""
+    """Insert the calls not stored yet (by fingerprint, in fingerprint order); say how many were
+    new and how many not."""
     by_fingerprint: dict[str, ToolCallEntry] = {}
     for call in calls:
         by_fingerprint.setdefault(call.fingerprint, call)
@@ -99,7 +138,7 @@ def write_tool_calls(
     fallback_seen_at = default_seen_at or utc_now()
     rows = [
         _tool_call_row(fingerprint, call, flow_id, fallback_seen_at, known_secrets)
-        for fingerprint, call in by_fingerprint.items()
+        for fingerprint, call in sorted(by_fingerprint.items(), key=_by_key)
         if fingerprint not in present
     ]
     if rows:
@@ -125,7 +164,7 @@ def write_originals(
     now = utc_now()
     rows = [
         {"hash": key, "content": redact_text(content, known_secrets), "flow_id": flow_id, "created_at": now}
-        for key, content in originals.items()
+        for key, content in sorted(originals.items(), key=_by_key)
         if key not in present
     ]
     if rows:
@@ -176,6 +215,10 @@ def _arguments_json(arguments: Any, secrets: Sequence[str]) -> Optional[str]:
 
 def _redact_optional(text: Optional[str], secrets: Sequence[str]) -> Optional[str]:
     return redact_text(text, secrets) if text else text
+
+
+def _by_key(item: tuple[str, Any]) -> str:
+    return item[0]
 
 
 def _existing_keys(connection: Connection, table: Table, column_name: str, keys: Iterable[str]) -> set[str]:

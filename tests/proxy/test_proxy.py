@@ -181,8 +181,10 @@ def test_a_host_added_to_the_rules_file_is_intercepted_without_a_restart(tmp_pat
 async def test_a_resent_conversation_queues_only_its_new_tool_calls(addon_in_context, monkeypatch):
     addon, _, db = addon_in_context
     queued = []
-    original_record = addon._flow_log.record
-    monkeypatch.setattr(addon._flow_log, "record", lambda entry: (queued.append(entry), original_record(entry)))
+    from headroom_mitm.addon.store import writer
+
+    original_write = writer.write_flows
+    monkeypatch.setattr(writer, "write_flows", lambda connection, entries: (queued.extend(entries), original_write(connection, entries))[1])
     first = _anthropic_body()
     second = _anthropic_body()
     second["messages"] += [

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from headroom_mitm.addon.store import Flow, FlowLog, ToolCall, ensure_schema, make_engine
+from headroom_mitm.addon.store import Flow, FlowLog, Original, ToolCall, ensure_schema, make_engine
 from headroom_mitm.addon.store.engine import default_db_path
 from headroom_mitm.addon.store.models import SCHEMA_VERSION
 
@@ -152,23 +152,30 @@ def test_a_locked_database_does_not_hold_up_record_and_the_flows_land_later(tmp_
     assert count(str(path), ToolCall) == 5
 
 
-def test_a_lock_held_past_the_timeout_is_counted_and_the_log_recovers(tmp_path: Path) -> None:
+def test_a_lock_held_past_the_timeout_keeps_the_flows_until_the_database_takes_them(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path = tmp_path / "flows.db"
     record_all(str(path), [])
-    log = FlowLog(str(path), busy_timeout_ms=50)
+    log = FlowLog(str(path), busy_timeout_ms=50, outage_retry_max_s=0.2)
     log.start()
     holder = _hold_write_lock(path)
     try:
-        log.record(request_entry(0))
-        assert log.flush(timeout=30)
-        assert log.failures == 1
+        with caplog.at_level(logging.INFO):
+            log.record(request_entry(0, originals={"e" * 64: "kept while locked"}))
+            assert not log.flush(timeout=2), "the flow was given up while the lock was held"
+        assert log.failures == 0 and log.retries >= 1
+        assert any("cannot write to" in r.getMessage() and "database is locked" in r.getMessage() for r in caplog.records)
     finally:
         holder.rollback()
         holder.close()
     log.record(request_entry(1))
+    assert log.flush(timeout=30)
     log.close(timeout=30)
-    assert (log.written, log.failures) == (1, 1)
-    assert count(str(path), Flow) == 1
+    assert (log.written, log.failures, log.dropped) == (2, 0, 0)
+    assert count(str(path), Flow) == 2
+    assert count(str(path), ToolCall) == 2
+    assert [original.content for original in rows(str(path), Original)] == ["kept while locked"]
 
 
 def test_when_the_database_cannot_keep_up_entries_are_dropped_not_waited_for(tmp_path: Path) -> None:
@@ -191,17 +198,19 @@ def test_when_the_database_cannot_keep_up_entries_are_dropped_not_waited_for(tmp
 
 
 def _assert_failing_database_is_harmless(target: str, caplog: pytest.LogCaptureFixture) -> FlowLog:
-    log = FlowLog(target)
+    log = FlowLog(target, outage_retry_max_s=0.2)
     with caplog.at_level(logging.INFO):
         log.start()
         for turn in range(3):
             log.record(request_entry(turn))  # must not raise
-        log.flush(timeout=30)
-        log.close(timeout=30)
+        log.flush(timeout=1)
+        log.close(timeout=1)
     assert log.written == 0
     assert log.failures == 3
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
     assert any(r.levelno == logging.WARNING for r in caplog.records)
+    # startup never claims a log it cannot write to
+    assert not any("writing to" in r.getMessage() for r in caplog.records)
     return log
 
 
