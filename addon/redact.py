@@ -1,8 +1,8 @@
 """Keep secrets out of the flow log.
 
 Everything the log stores passes through :func:`redact_text` first: the request's own credentials
-(passed in as ``known_secrets``) and anything shaped like an API key, token or private key become
-``[REDACTED]``. Query strings lose their secret parameters (:func:`redact_url_path`). Headers are
+(passed in as ``known_secrets``), anything shaped like an API key, token or private key, and the
+password of a connection URL (``postgresql://user:PASSWORD@host``) become ``[REDACTED]``. Query strings lose their secret parameters (:func:`redact_url_path`). Headers are
 never stored at all; :func:`secrets_from_headers` only picks the values to look for elsewhere.
 
 The replacement contains no quote or backslash, so redacting JSON text keeps it parseable in the
@@ -62,6 +62,12 @@ _TOKEN_PATTERNS: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
 )
 # cues of case-insensitive patterns are looked for in the lower-cased text
 _CASELESS_CUES = frozenset({"bearer", "basic"})
+
+# The password of a connection URL (postgresql://, mysql://, redis://, amqp://, https:// ...):
+# ``scheme://user:PASSWORD@host``, the user and host kept. The password runs to the last "@"
+# before the host's end, so an unescaped "@" inside it is removed whole.
+# Matched from just after each "://" (found with str.find, far cheaper than a scan for schemes).
+_URL_CREDENTIALS = re.compile(r"[^\s/?#@:'\"\\]*:(?P<password>[^\s/?#'\"\\]+)@")
 
 # `password=...`, `api_key: ...`, `"token": "..."`, `--password ...`: the value is replaced,
 # the name kept so a reader still sees what was there. Optional quotes (also JSON-escaped ones)
@@ -158,6 +164,8 @@ def redact_text(text: str, known_secrets: Iterable[str] = ()) -> str:
     for secret in sorted(set(known_secrets), key=len, reverse=True):
         if secret and len(secret) >= _MIN_KNOWN_SECRET_LENGTH and secret in text:
             text = text.replace(secret, REDACTED)
+    if "://" in text:
+        text = _redact_url_passwords(text)
     lowered = text.lower()
     for cues, pattern in _TOKEN_PATTERNS:
         if any((cue in lowered) if cue in _CASELESS_CUES else (cue in text) for cue in cues):
@@ -165,6 +173,22 @@ def redact_text(text: str, known_secrets: Iterable[str] = ()) -> str:
     if any(cue in lowered for cue in _ASSIGNMENT_CUES):
         text = _redact_assignments(text)
     return text
+
+
+def _redact_url_passwords(text: str) -> str:
+    pieces: list[str] = []
+    kept_until = 0
+    at = text.find("://")
+    while at != -1:
+        credentials = _URL_CREDENTIALS.match(text, at + 3)
+        if credentials and credentials.group("password") != REDACTED:
+            pieces += [text[kept_until : credentials.start("password")], REDACTED]
+            kept_until = credentials.end("password")
+        at = text.find("://", credentials.end() if credentials else at + 3)
+    if not pieces:
+        return text
+    pieces.append(text[kept_until:])
+    return "".join(pieces)
 
 
 def _redact_assignments(text: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from mitmproxy.http import Headers
@@ -159,3 +160,51 @@ def test_secrets_come_from_credential_headers_only() -> None:
     # too short to search for without erasing ordinary text
     assert "dark" not in found and "1" not in found
     assert secrets_from_headers({"X-Api-Key": "plain-dict-key-value"}) == ["plain-dict-key-value"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("postgres://user:pw-db-1@host/db", "postgres://user:[REDACTED]@host/db"),
+        (
+            "DATABASE_URL=postgresql+psycopg://proxy:s3cr3t-P4ss@db.internal:5432/headroom",
+            "DATABASE_URL=postgresql+psycopg://proxy:[REDACTED]@db.internal:5432/headroom",
+        ),
+        ("mysql://root:toor-9@127.0.0.1:3306/app", "mysql://root:[REDACTED]@127.0.0.1:3306/app"),
+        ("redis://:cache-pass@cache:6379/0", "redis://:[REDACTED]@cache:6379/0"),
+        ("fetching https://deploy:hunter22@registry.test/v2/", "fetching https://deploy:[REDACTED]@registry.test/v2/"),
+        ("amqp://guest:p@ss@rabbit//", "amqp://guest:[REDACTED]@rabbit//"),
+        ('{"url": "mysql://app:w0rd@db/x"}', '{"url": "mysql://app:[REDACTED]@db/x"}'),
+    ],
+)
+def test_connection_url_passwords_are_removed_and_the_rest_kept(text: str, expected: str) -> None:
+    assert redact_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ssh://git@github.com:22/team/app.git",
+        "http://localhost:3000/users/me@example.test",
+        "https://api.example.test:8443/v1/items?page=2",
+        "postgresql://proxy@db.internal/headroom",
+    ],
+)
+def test_urls_without_a_password_are_unchanged(text: str) -> None:
+    assert redact_text(text) == text
+
+
+@given(
+    scheme=st.sampled_from(["postgresql", "postgres", "mysql", "redis", "https", "mongodb+srv", "amqp"]),
+    user=st.text(alphabet=_ALNUM + "._-", max_size=12),
+    password=st.text(alphabet=_ALNUM + "!$%&*+,;=~-_.@", min_size=6, max_size=30),
+    host=st.from_regex(r"[a-z][a-z0-9-]{0,12}(\.[a-z]{2,5})?(:[0-9]{2,5})?", fullmatch=True),
+    before=surroundings,
+)
+@settings(max_examples=300, deadline=None)
+def test_no_connection_url_password_survives(scheme: str, user: str, password: str, host: str, before: str) -> None:
+    assume(any(ch.isalnum() for ch in password) and password not in f"{before} {scheme} {user} {host}/db")
+    text = f"{before} {scheme}://{user}:{password}@{host}/db\n"
+    redacted = redact_text(text)
+    assert password not in redacted
+    assert f"{scheme}://{user}:{REDACTED}@{host}/db" in redacted
