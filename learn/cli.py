@@ -40,7 +40,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=LEARN_EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    learn.add_argument("source", help="the flow log: a SQLite file or a SQLAlchemy URL")
+    learn.add_argument(
+        "source",
+        nargs="?",
+        default=None,
+        help="the flow log: a SQLite file or a SQLAlchemy URL, or @FILE holding it "
+        "(default: $HEADROOM_DB, else ~/.headroom/flows.db)",
+    )
     learn.add_argument(
         "--project",
         default=None,
@@ -71,7 +77,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     importer.add_argument("paths", nargs="+", help="transcript files or folders")
-    importer.add_argument("--db", default=None, help="the flow log (default: ~/.headroom/flows.db)")
+    importer.add_argument(
+        "--db", default=None, help="the flow log, or @FILE holding it (default: $HEADROOM_DB, else ~/.headroom/flows.db)"
+    )
     importer.add_argument("--json", action="store_true", help="print the counts as JSON")
     importer.set_defaults(func=run_import)
 
@@ -85,21 +93,30 @@ def _agents(text: str) -> list[str]:
 
 
 def run_learn(args: argparse.Namespace) -> int:
-    from headroom_mitm.learn.log import open_log, read_calls
+    from headroom_mitm.addon.cli.flow_log import run_on_flow_log
+    from headroom_mitm.learn.log import read_calls
 
     try:
         agents = _agents(args.agents)
-        engine = open_log(args.source)
-    except (ValueError, FileNotFoundError) as exc:
+    except ValueError as exc:
         print(f"headroom learn: {exc}", file=sys.stderr)
         return 1
     if args.min_evidence < 1:
         print("headroom learn: --min-evidence must be at least 1", file=sys.stderr)
         return 1
-    try:
-        result = mine(read_calls(engine))
-    finally:
-        engine.dispose()
+    mined = []
+
+    def read(engine, _target: str) -> int:
+        mined.append(mine(read_calls(engine)))
+        return 0
+
+    status = run_on_flow_log(
+        "learn", args.source, read, sys.stderr,
+        missing_hint="Import transcripts (headroom import) or run the proxy first.\n",
+    )
+    if status:
+        return status
+    result = mined[0]
     everything = args.project == "all"
     project = None if everything else str(Path(args.project or os.getcwd()).expanduser().resolve())
     chosen = select_patterns(result.patterns, project, args.min_evidence)
@@ -162,20 +179,25 @@ def _print_summary(calls: int, sessions: int, chosen: list[Pattern], min_evidenc
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from headroom_mitm.addon.store.engine import default_db_path, describe_target
+    from headroom_mitm.addon.cli.flow_log import run_on_flow_log
+    from headroom_mitm.addon.store.target import describe_target
     from headroom_mitm.learn.importers import TranscriptError
-    from headroom_mitm.learn.log import import_transcripts, open_log
+    from headroom_mitm.learn.log import import_transcripts
 
-    target = args.db or str(default_db_path())
-    try:
-        engine = open_log(target, create=True)
-        summary = import_transcripts(args.paths, engine)
-    except TranscriptError as exc:
-        print(f"headroom import: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        if "engine" in locals():
-            engine.dispose()
+    done = []
+
+    def load(engine, target: str) -> int:
+        try:
+            done.append((import_transcripts(args.paths, engine), target))
+        except TranscriptError as exc:
+            print(f"headroom import: {exc}", file=sys.stderr)
+            return 1
+        return 0
+
+    status = run_on_flow_log("import", args.db, load, sys.stderr, create=True, upgrade=True)
+    if status:
+        return status
+    summary, target = done[0]
     if args.json:
         print(
             json.dumps(

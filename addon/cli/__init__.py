@@ -17,6 +17,7 @@ from headroom_mitm.addon import __version__
 # scikit-learn it never uses.
 _SUBCOMMANDS = {
     "stats": "headroom_mitm.addon.cli.stats",
+    "db": "headroom_mitm.addon.cli.db",
     "env": "headroom_mitm.addon.cli.env",
     "original": "headroom_mitm.addon.cli.original",
     "mcp": "headroom_mitm.addon.cli.mcp",

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from pathlib import Path
 from typing import TextIO
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
-from headroom_mitm.addon.store.engine import default_db_path, describe_target, is_url, make_engine
+from headroom_mitm.addon.cli.flow_log import DB_HELP, run_on_flow_log
 from headroom_mitm.addon.store.models import Original
+from headroom_mitm.addon.store.target import describe_target
 
 _EXAMPLE = """\
 example:
@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("ref", metavar="REF", help="the reference, with or without its #")
-    parser.add_argument("--db", default=None, help=f"flow log (default: {default_db_path()})")
+    parser.add_argument("--db", default=None, help=DB_HELP)
     parser.set_defaults(func=run)
 
 
@@ -42,23 +42,20 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     if not match:
         err.write(f"headroom original: {args.ref!r} is not a reference (12 to 64 hex digits)\n")
         return 2
-    target = args.db or str(default_db_path())
-    if not is_url(target) and not Path(target).expanduser().is_file():
-        err.write(f"headroom original: no flow log at {Path(target).expanduser()}\n")
-        return 1
-    engine = make_engine(target)
-    try:
+    ref = match.group(1)
+
+    def show(engine: Engine, target: str) -> int:
         with engine.connect() as connection:
             found = connection.execute(
-                select(Original.content).where(Original.hash.startswith(match.group(1))).limit(2)
+                select(Original.content).where(Original.hash.startswith(ref)).limit(2)
             ).scalars().all()
-    finally:
-        engine.dispose()
-    if not found:
-        err.write(f"headroom original: nothing kept under #{match.group(1)} in {describe_target(target)}\n")
-        return 1
-    if len(found) > 1:
-        err.write(f"headroom original: #{match.group(1)} matches more than one original: give more digits\n")
-        return 1
-    out.write(found[0])
-    return 0
+        if not found:
+            err.write(f"headroom original: nothing kept under #{ref} in {describe_target(target)}\n")
+            return 1
+        if len(found) > 1:
+            err.write(f"headroom original: #{ref} matches more than one original: give more digits\n")
+            return 1
+        out.write(found[0])
+        return 0
+
+    return run_on_flow_log("original", args.db, show, err)

@@ -12,8 +12,11 @@ from typing import Any, Optional, TextIO
 
 from sqlalchemy import inspect
 
-from headroom_mitm.addon.store.engine import default_db_path, describe_target, is_url, make_engine
+from headroom_mitm.addon.cli.flow_log import DB_HELP
+from headroom_mitm.addon.store.engine import make_engine
+from headroom_mitm.addon.store.errors import short_reason
 from headroom_mitm.addon.store.queries import UsageRow, total_of, usage_by_model
+from headroom_mitm.addon.store.target import TargetError, describe_target, is_url, resolve_target
 
 _EXAMPLES = """\
 examples:
@@ -41,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         nargs="?",
         default=None,
         metavar="DB",
-        help=f"flow log: a SQLite file or a database URL (default: {default_db_path()})",
+        help=DB_HELP,
     )
     parser.add_argument(
         "--since",
@@ -75,7 +78,7 @@ def parse_since(value: str, now: Optional[datetime] = None) -> datetime:
 
 
 class StatsError(Exception):
-    """The flow log cannot be read; the message says which and why."""
+    """The flow log cannot be read; the message says which (password masked) and why, in one line."""
 
 
 def stats_document(target: str, since: Optional[datetime] = None) -> dict[str, Any]:
@@ -96,13 +99,16 @@ def read_usage(target: str, since: Optional[datetime] = None) -> list[UsageRow]:
     """The usage rows of the log at ``target``; raises ``StatsError`` saying what is wrong."""
     if not is_url(target) and not Path(target).expanduser().is_file():
         raise StatsError(
-            f"no flow log at {Path(target).expanduser()}\n"
+            f"no flow log at {describe_target(target)}\n"
             "Run the proxy first (mitmdump -s headroom_addon.py), or name the file: headroom stats PATH"
         )
     try:
         engine = make_engine(target)
+    except TargetError as exc:  # already names the database
+        raise StatsError(str(exc)) from None
     except Exception as exc:
-        raise StatsError(f"cannot open {describe_target(target)}: {exc}") from exc
+        # never chained: a driver's own message may quote the URL with its password
+        raise StatsError(f"cannot use {describe_target(target)}: {short_reason(exc, target)}") from None
     try:
         with engine.connect() as connection:
             if "flows" not in inspect(connection).get_table_names():
@@ -111,7 +117,7 @@ def read_usage(target: str, since: Optional[datetime] = None) -> list[UsageRow]:
     except StatsError:
         raise
     except Exception as exc:
-        raise StatsError(f"cannot read {describe_target(target)}: {_first_line(exc)}") from exc
+        raise StatsError(f"cannot use {describe_target(target)}: {short_reason(exc, target)}") from None
     finally:
         engine.dispose()
     return rows
@@ -120,10 +126,10 @@ def read_usage(target: str, since: Optional[datetime] = None) -> list[UsageRow]:
 def run(args: argparse.Namespace, out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
-    target = args.db or str(default_db_path())
     try:
+        target = resolve_target(args.db)
         rows = read_usage(target, args.since)
-    except StatsError as exc:
+    except (TargetError, StatsError) as exc:
         err.write(f"headroom stats: {exc}\n")
         return 1
     if args.json:
@@ -168,9 +174,3 @@ def _cells(row: UsageRow) -> list[str]:
         "-" if saved is None else f"{saved:.1f}%",
         "-" if share is None else f"{share * 100:.1f}%",
     ]
-
-
-def _first_line(exc: BaseException) -> str:
-    original = getattr(exc, "orig", None) or exc
-    lines = str(original).strip().splitlines()
-    return lines[0] if lines else type(original).__name__

@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 # How long a write waits for another writer's lock before it fails (and is counted, not raised).
 SQLITE_BUSY_TIMEOUT_MS = 5000
+POSTGRES_CONNECT_TIMEOUT_S = 10
 
 
 def make_engine(url_or_path: str | os.PathLike[str], *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
@@ -48,8 +49,12 @@ def make_engine(url_or_path: str | os.PathLike[str], *, busy_timeout_ms: int = S
         except (ArgumentError, ValueError):
             # SQLAlchemy's message quotes the whole URL, password included
             raise TargetError(f"{describe_target(target)} is not a database URL") from None
+        connect_args: dict[str, Any] = {}
+        if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
+            # libpq waits for ever on a host that drops packets: a command or a proxy start must not
+            connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_S
         try:
-            engine = create_engine(url, pool_pre_ping=url.get_backend_name() != "sqlite")
+            engine = create_engine(url, pool_pre_ping=url.get_backend_name() != "sqlite", connect_args=connect_args)
         except Exception as exc:  # an unknown dialect, a driver that is not installed
             raise TargetError(f"cannot use {describe_target(target)}: {short_reason(exc, target)}") from None
     if engine.dialect.name == "sqlite":

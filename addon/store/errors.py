@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from headroom_mitm.addon.store.target import mask_credentials
+from headroom_mitm.addon.store.target import TargetError, mask_credentials
 
 __all__ = ["FlowLogError", "SchemaTooNew", "is_contention", "short_reason"]
 
@@ -26,7 +26,7 @@ class SchemaTooNew(FlowLogError):
 def short_reason(exc: BaseException, target: Optional[str] = None) -> str:
     """An exception as one line, without SQLAlchemy's statement and parameter dump (which could
     hold conversation text), any password masked."""
-    if isinstance(exc, FlowLogError):
+    if isinstance(exc, (FlowLogError, TargetError)):  # our own messages: already one line
         return mask_credentials(str(exc), target)
     original = getattr(exc, "orig", None)
     cause = original if original is not None else exc

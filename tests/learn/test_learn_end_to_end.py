@@ -86,7 +86,7 @@ def test_learn_defaults_to_the_current_project(tmp_path, capsys, monkeypatch):
 
 def test_bad_input_is_a_clear_error(tmp_path, capsys):
     assert main(["learn", str(tmp_path / "missing.db")]) == 1
-    assert "no such flow log" in capsys.readouterr().err
+    assert "no flow log at" in capsys.readouterr().err
     assert main(["learn", str(tmp_path / "missing.db"), "--agents", "vim"]) == 1
     assert "--agents" in capsys.readouterr().err
     (tmp_path / "x.txt").write_text("not a transcript")
