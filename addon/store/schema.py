@@ -26,19 +26,27 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Connection, Engine, inspect, text
 
 from headroom_mitm.addon.store.errors import SchemaTooNew
 from headroom_mitm.addon.store.migrations import SCRIPT_LOCATION
 from headroom_mitm.addon.store.migrations.baseline import BASELINE
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
 __all__ = ["SchemaState", "Upgrade", "ensure_schema", "head_revision", "schema_state", "SchemaTooNew"]
 
 logger = logging.getLogger(__name__)
+
+# Alembic says "setup plugin ...", "Context impl SQLiteImpl" and the like at INFO from its import
+# on, and the proxy's console shows INFO: this module's own lines say what happened instead.
+# (Alembic is imported below, inside the functions, so this comes first.)
+if logging.getLogger("alembic").level == logging.NOTSET:
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 BASELINE_REVISION = "r0001"
 # The first key of the advisory lock (the second is the schema's name): one number of our own,
@@ -81,10 +89,14 @@ class Upgrade:
 
 @lru_cache(maxsize=4)
 def _script(location: str) -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory(location)
 
 
 def _config(connection: Connection, location: str) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", location)
     config.attributes["connection"] = connection
@@ -99,6 +111,8 @@ def head_revision(location: Path = SCRIPT_LOCATION) -> str:
 
 
 def schema_state(connection: Connection, location: Path = SCRIPT_LOCATION) -> SchemaState:
+    from alembic.runtime.migration import MigrationContext
+
     script = _script(str(location))
     tables = set(inspect(connection).get_table_names())
     revisions = tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
@@ -123,6 +137,8 @@ def _knows(script: ScriptDirectory, revision: str) -> bool:
 def ensure_schema(engine: Engine, location: Path = SCRIPT_LOCATION) -> Upgrade:
     """Bring ``engine``'s log to the newest revision; raise :class:`SchemaTooNew` for a log a newer
     release upgraded. Writes nothing when the log is current."""
+    from alembic import command
+
     with engine.connect() as connection:
         before = schema_state(connection, location)
     _refuse_newer(before)
@@ -203,9 +219,3 @@ def _catch_up_to_baseline(connection: Connection) -> None:
     has_version = connection.execute(meta.select().where(meta.c.key == "schema_version")).first()
     if has_version is None:
         connection.execute(meta.insert().values(key="schema_version", value="1"))
-
-
-# Alembic says "Context impl SQLiteImpl" and the like at INFO on every open; the proxy's console
-# shows INFO. What happened is said by the lines above instead.
-if logging.getLogger("alembic").level == logging.NOTSET:
-    logging.getLogger("alembic").setLevel(logging.WARNING)

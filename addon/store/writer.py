@@ -390,6 +390,14 @@ class FlowLog:
             )
 
     def _report_losses(self) -> None:
+        if self._retries or self._outages:
+            logger.info(
+                "flow log: %d flows written to %s; %d batches run again after contention or an outage, %d outages",
+                self._written,
+                self.target,
+                self._retries,
+                self._outages,
+            )
         if not (self._failures or self._dropped):
             return
         calls, originals = self._keys.lost()
