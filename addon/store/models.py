@@ -2,7 +2,8 @@
 
 The schema is meant to be opened and queried by people (``sqlite3 ~/.headroom/flows.db``), so
 columns are plain: text, integers, UTC timestamps. No header and no credential is ever stored;
-every text column passes through ``addon.redact`` on its way in.
+every text column passes through ``addon.redact`` on its way in. A change here needs a revision
+in ``store/migrations`` too (its docstring says how; a test fails until the two agree).
 
 Token columns, for whoever fills them:
     tokens_before / tokens_after
@@ -35,9 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "Flow", "ToolCall", "Original", "Meta", "SCHEMA_VERSION", "UtcDateTime", "utc_now"]
-
-SCHEMA_VERSION = 1
+__all__ = ["Base", "Flow", "ToolCall", "Original", "Meta", "UtcDateTime", "utc_now"]
 
 
 def utc_now() -> datetime:
@@ -158,7 +157,8 @@ class Original(Base):
 
 
 class Meta(Base):
-    """Key/value facts about the file itself, such as ``schema_version``."""
+    """Key/value facts about the file itself. ``schema_version`` stays "1", what releases before
+    migrations read; the revision is in Alembic's ``alembic_version`` table."""
 
     __tablename__ = "meta"
 

@@ -181,10 +181,14 @@ def test_a_log_from_before_migrations_with_fewer_columns_gains_them(tmp_path: Pa
         )
     record_all(str(path), [request_entry(0)])
 
-    assert sorted(flow.model for flow in rows(str(path), Flow)) == ["claude-sonnet-4-5", "gpt-5"]
+    (old_flow,) = [flow for flow in rows(str(path), Flow) if flow.model == "gpt-5"]
+    assert (old_flow.tokens_before, old_flow.usage_cache_read, old_flow.started_at.year) == (900, None, 2025)
+    assert count(str(path), Flow) == 2
     assert _revisions(str(path)) == (head_revision(),)
     with sqlite3.connect(path) as connection:
         assert connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("1",)
+        indexes = {row[1] for row in connection.execute("PRAGMA index_list('flows')")}
+    assert "ix_flows_provider_model_started" in indexes
 
 
 def test_a_log_at_an_older_revision_is_upgraded_without_losing_a_row(db_target: str, tmp_path: Path) -> None:

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from headroom_mitm.addon.store import Flow, FlowLog, Original, ToolCall, ensure_schema, make_engine
+from headroom_mitm.addon.store import Flow, FlowLog, Original, ToolCall, make_engine
 from headroom_mitm.addon.store.engine import default_db_path
-from headroom_mitm.addon.store.models import SCHEMA_VERSION
 
 from store_builders import count, record_all, request_entry, rows, tool_call
 
@@ -264,40 +263,3 @@ def test_a_file_that_is_not_a_database_is_left_untouched(tmp_path: Path, caplog:
     path.write_bytes(content)
     _assert_failing_database_is_harmless(str(path), caplog)
     assert path.read_bytes() == content
-
-
-def test_an_older_file_gains_new_columns_and_keeps_its_rows(tmp_path: Path) -> None:
-    path = tmp_path / "flows.db"
-    with sqlite3.connect(path) as old:
-        # the shape an earlier version might have written: fewer columns, no meta table
-        old.execute(
-            "CREATE TABLE flows (id INTEGER PRIMARY KEY AUTOINCREMENT, started_at DATETIME, host VARCHAR, "
-            "path TEXT, method VARCHAR, provider VARCHAR, model VARCHAR, tokens_before INTEGER, tokens_after INTEGER)"
-        )
-        old.execute(
-            "INSERT INTO flows (started_at, host, path, method, provider, model, tokens_before, tokens_after) "
-            "VALUES ('2025-06-01 10:00:00', 'api.openai.com', '/v1/responses', 'POST', 'openai-responses', 'gpt-5', 900, 300)"
-        )
-        old.execute(
-            "CREATE TABLE tool_calls (id INTEGER PRIMARY KEY AUTOINCREMENT, fingerprint VARCHAR(64) UNIQUE, "
-            "session_id VARCHAR, tool VARCHAR, output TEXT)"
-        )
-        old.execute("INSERT INTO tool_calls (fingerprint, session_id, tool, output) VALUES ('f1', 'old', 'shell', 'done')")
-    engine = make_engine(str(path))
-    ensure_schema(engine)
-    engine.dispose()
-
-    (old_flow,) = rows(str(path), Flow)
-    assert (old_flow.model, old_flow.tokens_before, old_flow.usage_cache_read) == ("gpt-5", 900, None)
-    assert old_flow.started_at.year == 2025 and old_flow.started_at.tzinfo is not None
-    (old_call,) = rows(str(path), ToolCall)
-    assert (old_call.output, old_call.exit_code) == ("done", None)
-    with sqlite3.connect(path) as connection:
-        version = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
-        indexes = {row[1] for row in connection.execute("PRAGMA index_list('tool_calls')")}
-    assert int(version) == SCHEMA_VERSION
-    assert "ix_tool_calls_session_position" in indexes
-
-    log = record_all(str(path), [request_entry(0)])
-    assert log.failures == 0
-    assert count(str(path), Flow) == 2
