@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import ssl
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -74,10 +75,12 @@ def request_bodies(n: int, database_url: str) -> list[dict[str, Any]]:
     return bodies
 
 
-def replay(proxy: Proxy, conversation: int, database_url: str) -> int:
-    """Send conversation ``conversation`` through ``proxy`` turn by turn; return the requests sent."""
+def replay(proxy: Proxy, conversation: int, database_url: str, pause_s: float = 0.0) -> int:
+    """Send conversation ``conversation`` through ``proxy`` turn by turn, ``pause_s`` before each
+    turn; return the requests sent."""
     with _client(proxy) as client:
         for body in request_bodies(conversation, database_url):
+            time.sleep(pause_s)
             _post(client, body)
     return TURNS
 

@@ -130,11 +130,12 @@ def test_three_proxies_on_one_postgres_lose_nothing_and_store_nothing_twice(
             assert "flow log disabled" not in proxy.output()
             cmdline = Path(f"/proc/{proxy.process._process.pid}/cmdline").read_bytes()
             assert password.encode() not in cmdline
-        # the same conversations through all three at once, each proxy in its own order
+        # the same conversations through all three at once, each proxy taking them in its own order
+        # (its writer's batches then hold the same turns in different orders)
         orders = [list(CONVERSATIONS), list(reversed(CONVERSATIONS)), list(CONVERSATIONS[3:]) + list(CONVERSATIONS[:3])]
-        with ThreadPoolExecutor(max_workers=9) as pool:
-            jobs = [pool.submit(team_traffic.replay, team[p], c, team_url) for position in range(len(CONVERSATIONS))
-                    for p, c in ((p, orders[p][position]) for p in range(3))]
+        with ThreadPoolExecutor(max_workers=3 * len(CONVERSATIONS)) as pool:
+            jobs = [pool.submit(team_traffic.replay, team[p], conversation, team_url, 0.02 * position)
+                    for p in range(3) for position, conversation in enumerate(orders[p])]
             sent += sum(job.result() for job in jobs)
 
         expected_calls = team_traffic.distinct_calls(CONVERSATIONS)
