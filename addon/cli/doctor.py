@@ -27,7 +27,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--db", default=None, help="flow log (default: the running proxy's, else ~/.headroom/flows.db)")
+    parser.add_argument(
+        "--db", default=None,
+        help="flow log, or @FILE holding it (default: the running proxy's, else $HEADROOM_DB, else ~/.headroom/flows.db)",
+    )
     parser.add_argument("--rules", default=None, help="rules file (default: the running proxy's)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.set_defaults(func=run)

@@ -57,12 +57,16 @@ class Context:
 
     @property
     def db_target(self) -> str:
-        from headroom_mitm.addon.store.engine import default_db_path
+        """``--db`` (``@FILE`` read), else the running proxy's log unless its name hides a
+        password, else ``$HEADROOM_DB``, else ``~/.headroom/flows.db``. Raises ``TargetError``."""
+        from headroom_mitm.addon.store.target import MASK, resolve_target
 
         if self.db:
-            return self.db
+            return resolve_target(self.db)
         target = ((self.health or {}).get("database") or {}).get("target")
-        return target or str(default_db_path())
+        if target and MASK not in target:
+            return target
+        return resolve_target(None, self.environ)
 
     @property
     def rules_path(self) -> Optional[str]:

@@ -26,14 +26,22 @@ def check_recent_flows(context: Context) -> list[Result]:
     from sqlalchemy import func, select
 
     from headroom_mitm.addon.store.engine import describe_target, is_url, make_engine
+    from headroom_mitm.addon.store.errors import short_reason
     from headroom_mitm.addon.store.models import Flow
+    from headroom_mitm.addon.store.target import TargetError
 
-    target = context.db_target
+    try:
+        target = context.db_target
+    except TargetError as exc:
+        return [Result("flows", False, str(exc), "see the database check")]
     if not is_url(target) and not Path(target).expanduser().is_file():
         latest: dict[str, datetime] = {}
         counts: dict[str, int] = {}
     else:
-        engine = make_engine(target)
+        try:
+            engine = make_engine(target)
+        except TargetError as exc:
+            return [Result("flows", False, str(exc), "see the database check")]
         try:
             with engine.connect() as connection:
                 latest = dict(connection.execute(select(Flow.host, func.max(Flow.started_at)).group_by(Flow.host)).all())
@@ -41,7 +49,7 @@ def check_recent_flows(context: Context) -> list[Result]:
                 counts = dict(connection.execute(select(Flow.provider, func.count(Flow.id))
                                                  .where(Flow.started_at >= since).group_by(Flow.provider)).all())
         except Exception as exc:
-            return [Result("flows", False, f"cannot read {describe_target(target)}: {exc}",
+            return [Result("flows", False, f"cannot read {describe_target(target)}: {short_reason(exc, target)}",
                            "see the database check")]
         finally:
             engine.dispose()
@@ -71,8 +79,13 @@ def check_recent_flows(context: Context) -> list[Result]:
 
 def check_database(context: Context) -> Result:
     from headroom_mitm.addon.store.engine import describe_target, is_url
+    from headroom_mitm.addon.store.errors import short_reason
+    from headroom_mitm.addon.store.target import TargetError
 
-    target = context.db_target
+    try:
+        target = context.db_target
+    except TargetError as exc:
+        return Result("database", False, str(exc), "give the database as --db URL, @FILE or $HEADROOM_DB")
     shown = describe_target(target)
     fix = f"make {shown} and its folder writable by you, or point the proxy elsewhere: --set headroom_db=PATH"
     if not is_url(target):
@@ -87,8 +100,7 @@ def check_database(context: Context) -> Result:
     try:
         _write_and_take_back(target)
     except Exception as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        return Result("database", False, f"cannot write to {shown}: {reason}", fix)
+        return Result("database", False, f"cannot write to {shown}: {short_reason(exc, target)}", fix)
     return Result("database", True, f"{shown} is writable")
 
 

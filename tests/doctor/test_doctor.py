@@ -240,3 +240,16 @@ def _wait_listening(port: int) -> None:
         except OSError:
             time.sleep(0.05)
     raise AssertionError(f"nothing listened on {port}")
+
+
+def test_a_database_given_with_a_password_is_never_shown_with_it(home: Path, capsys, monkeypatch) -> None:
+    url = "postgresql://proxy:pw-doctor-never-shown@127.0.0.1:9/headroom"
+    url_file = home / "db-url"
+    url_file.write_text(url + "\n")
+    for args, env in ((["--db", url], None), (["--db", f"@{url_file}"], None), ([], url)):
+        if env:
+            monkeypatch.setenv("HEADROOM_DB", env)
+        _, results = doctor(capsys, *args)
+        result = failed(results, "database")
+        assert "postgresql://proxy:***@127.0.0.1:9/headroom" in result["detail"], result
+        assert "pw-doctor-never-shown" not in json.dumps(results)
