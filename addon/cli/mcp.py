@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from headroom_mitm.addon.retrieval import DEFAULT_LIMIT, MAX_LIMIT, RETRIEVE_TOOL, page
-from headroom_mitm.addon.store.engine import default_db_path, describe_target, is_url, make_engine
+from headroom_mitm.addon.cli.flow_log import DB_HELP
+from headroom_mitm.addon.store.engine import describe_target, is_url, make_engine
+from headroom_mitm.addon.store.target import TargetError, resolve_target
 
 __all__ = ["register", "run", "registration", "Registration", "retrieve", "RetrieveError"]
 
@@ -51,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=_EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--db", default=None, help=f"flow log (default: {default_db_path()})")
+    parser.add_argument("--db", default=None, help=DB_HELP)
     parser.set_defaults(func=run)
 
 
@@ -63,13 +65,20 @@ def retrieve(db: str, ref: str, offset: int = 0, limit: int = DEFAULT_LIMIT) -> 
     if not match:
         raise RetrieveError(f"{ref!r} is not a ref: give the 12 hex digits after the marker's #")
     if not is_url(db) and not Path(db).expanduser().is_file():
-        raise RetrieveError(f"no flow log at {Path(db).expanduser()}")
-    engine = make_engine(db)
+        raise RetrieveError(f"no flow log at {describe_target(db)}")
     try:
-        with engine.connect() as connection:
-            found = originals_by_ref(connection, match.group(1))
-    finally:
-        engine.dispose()
+        engine = make_engine(db)
+        try:
+            with engine.connect() as connection:
+                found = originals_by_ref(connection, match.group(1))
+        finally:
+            engine.dispose()
+    except TargetError as exc:
+        raise RetrieveError(str(exc)) from None
+    except Exception as exc:  # the database is down or not a flow log: said to the model in one line
+        from headroom_mitm.addon.store.errors import short_reason
+
+        raise RetrieveError(f"cannot use {describe_target(db)}: {short_reason(exc, db)}") from None
     if not found:
         raise RetrieveError(f"nothing is kept under #{match.group(1)} in {describe_target(db)}")
     if len(found) > 1:
@@ -96,7 +105,11 @@ def build_server(db: str) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    db = args.db or str(default_db_path())
+    try:
+        db = resolve_target(args.db)
+    except TargetError as exc:
+        print(f"headroom mcp: {exc}", file=sys.stderr)
+        return 1
     build_server(db).run("stdio")
     return 0
 

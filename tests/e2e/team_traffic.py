@@ -19,6 +19,7 @@ import httpx
 
 from .conftest import Proxy
 from .fake_provider import FakeProvider
+from .payloads import ANTHROPIC_RETRIEVE
 
 MARKER_REF = re.compile(r"\[headroom: [^\[\]\n]*#([0-9a-f]{12})\]")
 TURNS = 4
@@ -69,6 +70,8 @@ def request_bodies(n: int, database_url: str) -> list[dict[str, Any]]:
         ]
         bodies.append({
             "model": "claude-team-e2e", "max_tokens": 64, "messages": messages,
+            # the agent can read originals back: the proxy then elides lossily, behind #refs
+            "tools": ANTHROPIC_RETRIEVE,
             "system": "You are Claude Code.\nWorking directory: /work/orders\n",
             "metadata": {"user_id": f"user_{'0' * 64}_account__session_{session_id(n)}"},
         })

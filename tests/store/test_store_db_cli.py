@@ -131,3 +131,14 @@ def test_a_log_a_newer_release_upgraded_is_said_and_not_written(
     assert "upgrade headroom to use it" in capsys.readouterr().err
     # reading still works: stats and learn do not need to write
     assert main(["stats", db_target]) == 0
+
+
+@pytest.mark.parametrize("kind", ["unreachable", "unparsable", "not-a-database"])
+def test_the_retrieve_tool_says_in_one_line_why_the_log_cannot_be_used(kind: str, tmp_path: Path) -> None:
+    from headroom_mitm.addon.cli.mcp import RetrieveError, retrieve
+
+    db, shown = _unusable(kind, tmp_path)
+    with pytest.raises(RetrieveError) as failure:
+        retrieve(db, "3fa9c01b22de")
+    message = str(failure.value)
+    assert shown in message and "\n" not in message and PASSWORD not in message
