@@ -12,6 +12,7 @@ import argparse
 import re
 import shutil
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,28 +58,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def retrieve(db: str, ref: str, offset: int = 0, limit: int = DEFAULT_LIMIT) -> str:
-    """The page of the original under ``ref`` the model asked for."""
-    from headroom_mitm.addon.store.queries import originals_by_ref
+# The proxy writes the flow log on a thread of its own once the response that carried a ref has
+# reached the agent: a model that asks for it at once can be a few milliseconds ahead of the write.
+ARRIVAL_WAIT_S = 3.0
 
+
+def retrieve(db: str, ref: str, offset: int = 0, limit: int = DEFAULT_LIMIT, wait_s: float = ARRIVAL_WAIT_S) -> str:
+    """The page of the original under ``ref`` the model asked for (waiting up to ``wait_s`` for
+    one that is not in the log yet)."""
     match = _REF.fullmatch(ref.strip().lower())
     if not match:
         raise RetrieveError(f"{ref!r} is not a ref: give the 12 hex digits after the marker's #")
     if not is_url(db) and not Path(db).expanduser().is_file():
         raise RetrieveError(f"no flow log at {describe_target(db)}")
-    try:
-        engine = make_engine(db)
-        try:
-            with engine.connect() as connection:
-                found = originals_by_ref(connection, match.group(1))
-        finally:
-            engine.dispose()
-    except TargetError as exc:
-        raise RetrieveError(str(exc)) from None
-    except Exception as exc:  # the database is down or not a flow log: said to the model in one line
-        from headroom_mitm.addon.store.errors import short_reason
-
-        raise RetrieveError(f"cannot use {describe_target(db)}: {short_reason(exc, db)}") from None
+    found = _originals(db, match.group(1), time.monotonic() + wait_s)
     if not found:
         raise RetrieveError(f"nothing is kept under #{match.group(1)} in {describe_target(db)}")
     if len(found) > 1:
@@ -87,6 +80,27 @@ def retrieve(db: str, ref: str, offset: int = 0, limit: int = DEFAULT_LIMIT) -> 
         return page(found[0], offset, limit).render()
     except ValueError as exc:
         raise RetrieveError(str(exc)) from exc
+
+
+def _originals(db: str, ref: str, deadline: float) -> list[str]:
+    from headroom_mitm.addon.store.errors import short_reason
+    from headroom_mitm.addon.store.queries import originals_by_ref
+
+    try:
+        engine = make_engine(db)
+        try:
+            while True:
+                with engine.connect() as connection:
+                    found = originals_by_ref(connection, ref)
+                if found or time.monotonic() >= deadline:
+                    return found
+                time.sleep(0.1)
+        finally:
+            engine.dispose()
+    except TargetError as exc:
+        raise RetrieveError(str(exc)) from None
+    except Exception as exc:  # the database is down or not a flow log: said to the model in one line
+        raise RetrieveError(f"cannot use {describe_target(db)}: {short_reason(exc, db)}") from None
 
 
 def build_server(db: str) -> Any:

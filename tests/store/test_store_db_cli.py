@@ -142,3 +142,23 @@ def test_the_retrieve_tool_says_in_one_line_why_the_log_cannot_be_used(kind: str
         retrieve(db, "3fa9c01b22de")
     message = str(failure.value)
     assert shown in message and "\n" not in message and PASSWORD not in message
+
+
+def test_the_retrieve_tool_waits_for_an_original_the_proxy_is_still_writing(tmp_path: Path) -> None:
+    import threading
+
+    from headroom_mitm.addon.cli.mcp import retrieve
+    from headroom_mitm.addon.store import FlowLog
+
+    path = tmp_path / "flows.db"
+    record_all(str(path), [])
+    log = FlowLog(str(path))
+    assert log.start()
+    # the model asks the moment it has the ref; the write lands a little later
+    later = threading.Timer(0.5, lambda: log.record(request_entry(0, originals={"c" * 64: "written a moment later"})))
+    later.start()
+    try:
+        assert "written a moment later" in retrieve(str(path), "c" * 12)
+    finally:
+        later.join()
+        log.close()
