@@ -11,7 +11,11 @@ from typing import Any
 
 from mitmproxy import http
 
+from headroom_mitm.addon.agents import agent_of
+from headroom_mitm.addon.billing import BillingSignal, billing_from_codex_event, refusal_in_event
+from headroom_mitm.addon.credentials import NO_CREDENTIAL, Credential, classify
 from headroom_mitm.addon.request_body import RequestBody
+from headroom_mitm.addon.store.entries import BreakerTrip
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +44,21 @@ class FlowState:
     pending_turns: list["FlowState"] = field(default_factory=list)
     retrieval: bool = False
     """A WebSocket turn declared the retrieve tool: the model has it in every later turn."""
+    credential: Credential = NO_CREDENTIAL
+    agent: str | None = None
+    billing: BillingSignal | None = None
+    refusal: str | None = None
+    retried: bool = False
+    completed: bool = False
+    """A socket turn ended with ``response.completed``."""
+    trip: BreakerTrip | None = None
+    original_request: http.Request | None = None
+    """The request as the client sent it, kept while a rewritten one is in flight: a refusal
+    that arrives before any byte reached the client is retried with it."""
+
+    @property
+    def rewritten(self) -> bool:
+        return self.body.new_body is not None
 
     @classmethod
     def begin(cls, flow: http.HTTPFlow, wire: Any, mode: str) -> "FlowState":
@@ -56,6 +75,8 @@ class FlowState:
             mode=mode,
             secrets=tuple(secrets_from_headers(request.headers)) + _url_secrets(request),
             request_bytes=len(request.raw_content or b""),
+            credential=classify(request.headers, request.pretty_host, dict(request.query)),
+            agent=agent_of(request.headers),
         )
 
     def note(self, text: str) -> None:
@@ -105,6 +126,9 @@ class FlowState:
             transport="websocket",
             secrets=self.secrets,
             request_bytes=len(content),
+            credential=self.credential,
+            agent=self.agent,
+            billing=self.billing,
         )
         turn.parser = self.wire.stream_parser()
         self.pending_turns.append(turn)
@@ -117,9 +141,16 @@ class FlowState:
         turn = self.pending_turns[0]
         text = content.decode("utf-8", "replace")
         turn.parser.feed_event(text)
-        if _event_type(text) not in _TURN_ENDING_EVENTS:
+        event = _event(text)
+        kind = event.get("type", "")
+        if kind == "codex.rate_limits":
+            turn.billing = billing_from_codex_event(event) or turn.billing
+        elif kind in ("error", "response.failed"):
+            turn.refusal = refusal_in_event(event)
+        if kind not in _TURN_ENDING_EVENTS:
             return None
         self.pending_turns.pop(0)
+        turn.completed = kind == "response.completed"
         turn.summary = turn.parser.close()
         turn.status_code = 101
         turn.latency_ms = (time.monotonic() - turn.started) * 1000
@@ -149,16 +180,21 @@ def _url_secrets(request: http.Request) -> tuple[str, ...]:
 _TURN_ENDING_EVENTS = frozenset({"response.completed", "response.failed", "response.incomplete", "error"})
 
 
-def _event_type(text: str) -> str:
+def _event(text: str) -> dict[str, Any]:
     try:
         event = json.loads(text)
     except ValueError:
-        return ""
-    return event.get("type", "") if isinstance(event, dict) else ""
+        return {}
+    return event if isinstance(event, dict) else {}
 
 
 def _summarise_whole_response(wire: Any, response: http.Response):
-    """A response that was not streamed: read usage from its JSON, if it is JSON."""
+    """A response that was not streamed: read usage from its JSON, if it is JSON. An event
+    stream read whole (the answer to a request sent again) goes through the stream parser."""
+    if response.headers.get("content-type", "").startswith("text/event-stream"):
+        parser = wire.stream_parser()
+        parser.feed(response.get_content(strict=False) or b"")
+        return parser.close()
     try:
         return wire.summary_from_response(json.loads(response.get_content(strict=False) or b""))
     except ValueError:

@@ -15,12 +15,15 @@ from concurrent.futures import ThreadPoolExecutor
 from mitmproxy import ctx, exceptions, http, tls
 
 from headroom_mitm.addon import providers
+from headroom_mitm.addon.billing import billing_from_headers, refusal_in
+from headroom_mitm.addon.billing_guard import BillingGuard
 from headroom_mitm.addon.flow_state import FlowState
 from headroom_mitm.addon.hosts import DEFAULT_PROVIDER_HOSTS, HostMatcher
 from headroom_mitm.addon.options import DECLARATIONS, Settings, parse_settings
 from headroom_mitm.addon.pages import is_status_host
 from headroom_mitm.addon.pages.site import StatusPages
 from headroom_mitm.addon.request_body import RequestBody, process_request_body
+from headroom_mitm.addon.retry import is_retry, send_original_again
 from headroom_mitm.addon.stream_tap import StreamTap
 
 logger = logging.getLogger(__name__)
@@ -36,6 +39,7 @@ class HeadroomAddon:
         self._host_matcher = HostMatcher(DEFAULT_PROVIDER_HOSTS)
         self._hosts_from = None  # the RuleSet the matcher was built from
         self._flows: dict[str, FlowState] = {}
+        self.guard = BillingGuard()
         # One worker: rewrites run one at a time off the event loop and share memo caches safely.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="headroom-rewrite")
         # http://headroom.invalid/: a nested addon (mitmproxy calls its hooks after ours)
@@ -68,10 +72,20 @@ class HeadroomAddon:
     def _open_flow_log(self, db: str) -> None:
         from headroom_mitm.addon.store.writer import FlowLog
 
+        from headroom_mitm.addon.store.breakers import active_breakers
+
         if self._flow_log is not None:
             self._flow_log.close()
         self._flow_log = FlowLog(db)
         self._flow_log.start()
+        # a credential refused in an earlier run stays unmodified in this one
+        trips = self._flow_log.read(active_breakers) or []
+        self.guard.restore(trips)
+        for trip in trips:
+            logger.warning("headroom: requests of %s credential %s (%s) pass unmodified: %s "
+                           "(since %s; `headroom breaker reset %s` re-arms it)", trip.credential_kind,
+                           trip.credential_id, trip.provider, trip.reason,
+                           f"{trip.tripped_at:%Y-%m-%d %H:%M} UTC", trip.credential_id)
 
     def done(self) -> None:
         if self._flow_log is not None:
@@ -102,7 +116,7 @@ class HeadroomAddon:
     # ---- requests ----------------------------------------------------------------------------
 
     async def request(self, flow: http.HTTPFlow) -> None:
-        if flow.response or flow.error or not flow.live:
+        if flow.response or flow.error or not flow.live or is_retry(flow):
             return
         if await self.pages.answer(flow) or not self._ours(flow):
             return
@@ -121,12 +135,14 @@ class HeadroomAddon:
             return
         state.request_bytes = len(raw)
         rules = self._rules.current()
+        permit = self.guard.permit(state.credential, wire.name, rules.credentials)
         loop = asyncio.get_running_loop()
         result: RequestBody = await loop.run_in_executor(
-            self._worker, process_request_body, raw, wire, rules, self.settings.mode
+            self._worker, process_request_body, raw, wire, rules, self.settings.mode, False, permit
         )
         state.absorb(result)
         if result.new_body is not None and flow.live:
+            state.original_request = flow.request.copy()
             flow.request.set_content(result.new_body)
 
     # ---- responses ---------------------------------------------------------------------------
@@ -135,19 +151,53 @@ class HeadroomAddon:
         state = self._flows.get(flow.id)
         if state is None or state.wire is None or flow.response is None:
             return
+        state.billing = billing_from_headers(flow.response.headers.items(multi=True))
+        if flow.response.status_code >= 400:
+            return  # an error is read whole: a refusal of a rewritten request is sent again
         if _looks_streamed(flow) and flow.response.stream is False:
             parser = state.start_stream()
             flow.response.stream = StreamTap(parser, flow.response.headers.get("content-encoding", ""))
 
-    def response(self, flow: http.HTTPFlow) -> None:
+    async def response(self, flow: http.HTTPFlow) -> None:
         state = self._flows.pop(flow.id, None)
         if state is None:
             return
         if flow.websocket is not None:
             self._flows[flow.id] = state  # the conversation goes on over the socket
             return
+        await self._judge_billing(flow, state)
         state.finish_http(flow)
         self._record(state)
+
+    async def _judge_billing(self, flow: http.HTTPFlow, state: FlowState) -> None:
+        """Feeds the breaker what the provider billed. A rewritten request refused as third-party
+        is asked again as the client sent it; only when that one is answered was the rewrite the
+        cause, and the breaker trips."""
+        original, state.original_request = state.original_request, None
+        response = flow.response
+        if response is None or state.wire is None:
+            return
+        streamed = response.stream is not False
+        state.refusal = None if streamed else refusal_in(response.status_code, response.get_content(strict=False))
+        provider = state.wire.name
+        if state.refusal and state.rewritten and original is not None and flow.live:
+            answer = await send_original_again(flow, original)
+            if answer is not None:
+                state.retried = True
+                state.note("refused as rewritten; sent again with the client's original bytes")
+                flow.response = answer
+                again = billing_from_headers(answer.headers.items(multi=True))
+                if refusal_in(answer.status_code, answer.get_content(strict=False)) is None:
+                    state.trip = self.guard.observe(state.credential, provider, rewritten=True,
+                                                    status=response.status_code, signal=state.billing,
+                                                    refusal=state.refusal)
+                state.billing = again
+                self.guard.observe(state.credential, provider, rewritten=False,
+                                   status=answer.status_code, signal=again, refusal=None)
+                return
+        state.trip = self.guard.observe(state.credential, provider, rewritten=state.rewritten,
+                                        status=response.status_code, signal=state.billing,
+                                        refusal=state.refusal)
 
     def error(self, flow: http.HTTPFlow) -> None:
         state = self._flows.pop(flow.id, None)
@@ -168,6 +218,11 @@ class HeadroomAddon:
         if not message.from_client:
             finished = state.ws_server_event(message.content)
             if finished is not None:
+                # a socket's answer cannot be asked for again: a refusal only trips the breaker
+                finished.trip = self.guard.observe(
+                    finished.credential, state.wire.name, rewritten=finished.rewritten,
+                    status=200 if finished.completed else None, signal=finished.billing,
+                    refusal=finished.refusal)
                 self._record(finished)
             return
         turn = state.ws_client_message(message.content)
@@ -175,9 +230,10 @@ class HeadroomAddon:
             return
         loop = asyncio.get_running_loop()
         rules = self._rules.current()
+        permit = self.guard.permit(state.credential, state.wire.name, rules.credentials)
         result: RequestBody = await loop.run_in_executor(
             self._worker, process_request_body, message.content, state.wire, rules, self.settings.mode,
-            state.retrieval,
+            state.retrieval, permit,
         )
         state.retrieval = state.retrieval or result.retrieval  # later turns do not list the tools again
         turn.absorb(result)

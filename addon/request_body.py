@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from headroom_mitm.addon.billing_guard import ALWAYS, Gate, RewritePermit
 from headroom_mitm.addon.conversation import body_tokens, fallback_session_id
 from headroom_mitm.addon.tool_output import ToolOutput
 
@@ -34,12 +35,17 @@ class RequestBody:
     retrieval: bool = False
     """The request declared the retrieve tool, so lossy compression was allowed."""
     error: str | None = None
+    attested: bool = False
+    """The body carries its client's attestation (Claude Code's billing line)."""
+    gate: Gate | None = None
+    """What the credential policy allowed for this body."""
 
 
 def process_request_body(raw: bytes | str, wire: Any, rules: Any, mode: str,
-                         retrieval: bool = False) -> RequestBody:
+                         retrieval: bool = False, permit: RewritePermit = ALWAYS) -> RequestBody:
     """``retrieval``: the model is known to have the retrieve tool even if this body does not
-    declare it (a WebSocket turn after one that did)."""
+    declare it (a WebSocket turn after one that did). ``permit`` says, by the request's
+    credential, whether the body may be rewritten."""
     result = RequestBody()
     try:
         text = raw if isinstance(raw, str) else raw.decode("utf-8")
@@ -52,7 +58,9 @@ def process_request_body(raw: bytes | str, wire: Any, rules: Any, mode: str,
         return result
     try:
         _describe(result, doc, wire)
-        if mode == "off":
+        result.attested = wire.attestation(doc) is not None
+        result.gate = permit.for_body(result.attested)
+        if mode == "off" or not result.gate.rewrite:
             result.outputs = wire.extract(doc, getattr(rules, "framings", None))
         else:
             _compress(result, text, doc, wire, rules, mode, retrieval)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from headroom_mitm.addon.framing import BUILTIN_FRAMINGS
+from headroom_mitm.rules.credentials import CredentialPolicies, CredentialRule
 from headroom_mitm.rules.errors import RulesError, RulesErrors
 from headroom_mitm.rules.match import BUILTIN_HOSTS, FileTools, Rule, RuleSet, compile_globs
 from headroom_mitm.rules.schema import RuleFile, read_rule_file
@@ -48,7 +49,7 @@ def check_rules(path: str | None, registry: Mapping[str, Any] | Iterable[Any] | 
         if errors:  # the shipped file must not name a compressor this install lacks
             return None, errors
         return _build([default_file, user_file], reg), []
-    return _build([user_file], reg), []
+    return _build([user_file], reg, safety_net=default_file), []
 
 
 def load_rules(path: str | None = None, registry: Mapping[str, Any] | Iterable[Any] | None = None) -> RuleSet:
@@ -60,8 +61,11 @@ def load_rules(path: str | None = None, registry: Mapping[str, Any] | Iterable[A
     return rule_set
 
 
-def _build(files: list[RuleFile], registry: Mapping[str, Any]) -> RuleSet:
-    """Merge a base and the file that extends it: see rules/README.md, "Extending the default"."""
+def _build(files: list[RuleFile], registry: Mapping[str, Any], safety_net: RuleFile | None = None) -> RuleSet:
+    """Merge a base and the file that extends it: see rules/README.md, "Extending the default".
+
+    ``safety_net`` is the shipped file when it is replaced rather than extended: its
+    ``credentials`` entries still follow the file's own."""
     hosts = set(BUILTIN_HOSTS)
     protected: list[str] = []
     verbatim: list[str] = []
@@ -69,6 +73,10 @@ def _build(files: list[RuleFile], registry: Mapping[str, Any]) -> RuleSet:
     token_mode: dict[str, Any] = {}
     framings: list[Any] = []
     rules: list[Rule] = []
+    credentials: list[CredentialRule] = []
+    for rule_file in ([safety_net] if safety_net else []) + files:  # base first
+        source = Path(rule_file.path).name
+        credentials = [CredentialRule(spec, source) for spec in rule_file.credentials] + credentials
     for rule_file in files:  # base first
         hosts.update(rule_file.hosts)
         protected += [p for p in rule_file.protected_tools if p not in protected]
@@ -94,6 +102,7 @@ def _build(files: list[RuleFile], registry: Mapping[str, Any]) -> RuleSet:
             path_arguments=tuple(file_lists.get("path_arguments", ())),
         ),
         token_mode=TokenModePolicy.from_settings(token_mode),
+        credentials=CredentialPolicies(tuple(credentials)),
         registry=dict(registry),
         sources=tuple(Path(f.path).name for f in files),
         framings=tuple(framings) + BUILTIN_FRAMINGS,

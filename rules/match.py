@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, Mapping
 
 from headroom_mitm.addon.retrieval import is_retrieve_tool
 from headroom_mitm.addon.tool_output import ToolOutput
+from headroom_mitm.rules.credentials import CredentialPolicies
 from headroom_mitm.rules.schema import RuleSpec, Step
 
 if TYPE_CHECKING:  # rules.token_mode builds on compile_globs below
@@ -167,6 +168,8 @@ class RuleSet:
     framings: tuple[Any, ...] = ()
     """``addon.framing.Framing``: the shapes of command outputs agents send outside tool calls
     (the rule files' first, then the built-in ones)."""
+    credentials: CredentialPolicies = field(default_factory=CredentialPolicies)
+    """How far a request may be rewritten, by its credential (``credentials:``)."""
     _protected_re: re.Pattern[str] | None = None
     _verbatim_re: re.Pattern[str] | None = None
 

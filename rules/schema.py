@@ -14,6 +14,7 @@ from typing import Any, Callable, Mapping
 
 import yaml
 
+from headroom_mitm.rules.credentials import CREDENTIAL_KINDS, POLICIES, CredentialRuleSpec
 from headroom_mitm.rules.errors import RulesError
 
 KINDS = ("json", "log", "test", "search", "diff", "file_read", "text")
@@ -66,6 +67,7 @@ class RuleFile:
     framings: list[Any] = field(default_factory=list)
     """``addon.framing.Framing`` entries, in the file's order."""
     rules: list[RuleSpec] = field(default_factory=list)
+    credentials: list[CredentialRuleSpec] = field(default_factory=list)
 
 
 FILES_KEYS = ("read_tools", "write_tools", "edit_tools", "shell_tools", "path_arguments")
@@ -75,8 +77,9 @@ IDLE_OUTPUTS_KEYS = ("min_age", "idle_turns", "tools", "after_change")
 RULE_CONDITIONS = ("tool", "kind", "min_tokens", "max_tokens", "provider", "model", "is_error",
                    "mode", "min_age")
 RULE_KEYS = ("name", *RULE_CONDITIONS, "compress")
+CREDENTIAL_RULE_KEYS = ("name", "provider", "credential", "attested", "policy")
 TOP_KEYS = ("version", "extends", "hosts", "protected_tools", "verbatim_tools", "files",
-            "token_mode", "framings", "rules")
+            "token_mode", "framings", "credentials", "rules")
 
 
 def glob_problem(pattern: str) -> str | None:
@@ -211,6 +214,8 @@ class _Checker:
                 from headroom_mitm.rules.framings import check_framings
 
                 result.framings = check_framings(self, value)
+            elif key == "credentials":
+                result.credentials = self.credential_rules(value)
             elif key == "rules":
                 if not isinstance(value, yaml.SequenceNode):
                     self.fail(value, f"rules must be a list of rules, got {_kind_of(value)}")
@@ -258,6 +263,41 @@ class _Checker:
                     checked = None
             if checked is not None:
                 into[sub] = checked
+
+    def credential_rules(self, node: yaml.Node) -> list[CredentialRuleSpec]:
+        if not isinstance(node, yaml.SequenceNode):
+            self.fail(node, f"credentials must be a list of entries, got {_kind_of(node)}")
+            return []
+        found = (self.credential_rule(item, index) for index, item in enumerate(node.value))
+        return [spec for spec in found if spec is not None]
+
+    def credential_rule(self, node: yaml.Node, index: int) -> CredentialRuleSpec | None:
+        errors_before = len(self.errors)
+        where = f"credentials entry {index + 1}"
+        fields: dict[str, Any] = {}
+        for key, _, value in self.mapping(node, where, CREDENTIAL_RULE_KEYS):
+            at = f"{where}: {key}"
+            if key == "name":
+                fields["name"] = self.typed(value, at, str)
+            elif key == "provider":
+                fields[key] = self.strings(value, at, lambda v: _choice_problem("provider", v, PROVIDERS))
+            elif key == "credential":
+                fields[key] = self.strings(value, at, lambda v: _choice_problem("credential", v, CREDENTIAL_KINDS))
+            elif key == "attested":
+                fields[key] = self.typed(value, at, bool)
+            else:
+                fields[key] = self.strings(value, at, lambda v: _choice_problem("policy", v, POLICIES))
+        if isinstance(node, yaml.MappingNode) and "policy" not in fields and len(self.errors) == errors_before:
+            self.fail(node, f"{where}: missing 'policy' (one of {', '.join(POLICIES)})")
+        if len(self.errors) != errors_before:
+            return None
+        policies = fields.pop("policy")
+        if len(policies) != 1:
+            self.fail(node, f"{where}: policy is one of {', '.join(POLICIES)}, not a list")
+            return None
+        name = fields.pop("name", None) or where
+        conditions = {k: (tuple(v) if isinstance(v, list) else v) for k, v in fields.items()}
+        return CredentialRuleSpec(line=node.start_mark.line + 1, name=name, policy=policies[0], **conditions)
 
     def rule(self, node: yaml.Node, index: int) -> RuleSpec | None:
         errors_before = len(self.errors)

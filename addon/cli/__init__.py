@@ -22,6 +22,7 @@ _SUBCOMMANDS = {
     "original": "headroom_mitm.addon.cli.original",
     "mcp": "headroom_mitm.addon.cli.mcp",
     "options": "headroom_mitm.addon.cli.options",
+    "breaker": "headroom_mitm.addon.cli.breaker",
     "compress": "headroom_mitm.addon.cli.compress",
     "proxy": "headroom_mitm.addon.cli.proxy",
     "script": "headroom_mitm.addon.cli.proxy",

@@ -70,6 +70,11 @@ class WireFormat:
     def working_directory(self, doc: Any) -> str | None:
         return None
 
+    def attestation(self, doc: Any) -> str | None:
+        """The client's own integrity check over this body, when it carries one (as text, e.g.
+        Claude Code's billing line); a rewritten body no longer matches it."""
+        return None
+
     def usage_from_response(self, doc: Any) -> Usage:
         return self.summary_from_response(doc).usage
 

@@ -34,6 +34,9 @@ __all__ = ["AnthropicFormat", "StreamParser", "FORMAT"]
 # Claude Code's metadata.user_id: "user_<hash>_account_<uuid>_session_<uuid>" (older versions)
 _SESSION_IN_USER_ID = re.compile(r"_session_([0-9A-Za-z-]+)")
 _TOOL_CALL_BLOCKS = ("tool_use", "server_tool_use", "mcp_tool_use")
+# Claude Code's attestation: the first system block, a hash of the body in cch= (see rules/credentials.py)
+_BILLING_LINE = "x-anthropic-billing-header:"
+_ATTESTATION_VALUE = re.compile(r"(?:^|[;\s])cch=[0-9A-Za-z]+;")
 
 
 class AnthropicFormat(WireFormat):
@@ -107,6 +110,14 @@ class AnthropicFormat(WireFormat):
     def working_directory(self, doc: Any) -> str | None:
         system = as_dict(doc).get("system")
         return find_working_directory(text_blocks(system, "text"))
+
+    def attestation(self, doc: Any) -> str | None:
+        system = as_dict(doc).get("system")
+        first = next(text_blocks(system, "text"), "") if system else ""
+        line = first.strip()
+        if line.startswith(_BILLING_LINE) and _ATTESTATION_VALUE.search(line):
+            return line
+        return None
 
     def _summarise(self, doc: dict[str, Any], summary: ResponseSummary) -> None:
         if doc.get("type") == "error":

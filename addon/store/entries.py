@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 from headroom_mitm.addon.store.models import utc_now
 
-__all__ = ["FlowEntry", "ToolCallEntry", "tool_call_fingerprint"]
+__all__ = ["BreakerTrip", "FlowEntry", "ToolCallEntry", "tool_call_fingerprint"]
 
 
 def tool_call_fingerprint(session_id: str, call_id: str, position: int, tool: str, output: str) -> str:
@@ -56,6 +56,15 @@ class ToolCallEntry:
         return tool_call_fingerprint(self.session_id, self.call_id, self.position, self.tool, self.output)
 
 
+@dataclass(frozen=True)
+class BreakerTrip:
+    credential_id: str
+    credential_kind: str
+    provider: str
+    reason: str
+    tripped_at: datetime
+
+
 @dataclass
 class FlowEntry:
     """One provider call as the log will store it. See ``addon.store.models.Flow`` for the columns."""
@@ -87,6 +96,18 @@ class FlowEntry:
     tool_calls: list[ToolCallEntry] = field(default_factory=list)
     originals: dict[str, str] = field(default_factory=dict)
     """sha256 hex of an original -> its content."""
+    agent: Optional[str] = None
+    credential_kind: Optional[str] = None
+    credential_id: Optional[str] = None
+    attested: Optional[bool] = None
+    policy: Optional[str] = None
+    unmodified_reason: Optional[str] = None
+    billing_bucket: Optional[str] = None
+    billing: Optional[str] = None
+    refusal: Optional[str] = None
+    retried: Optional[bool] = None
+    breaker_trip: Optional[BreakerTrip] = None
+    """A breaker this flow's answer tripped, written to ``breakers`` with the flow."""
     known_secrets: tuple[str, ...] = ()
     """Credential values from this request's headers (``secrets_from_headers``): removed from
     every stored text and never stored themselves."""

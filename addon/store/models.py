@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "Flow", "ToolCall", "Original", "Meta", "UtcDateTime", "utc_now"]
+__all__ = ["Base", "Flow", "ToolCall", "Original", "Breaker", "Meta", "UtcDateTime", "utc_now"]
 
 
 def utc_now() -> datetime:
@@ -107,6 +107,26 @@ class Flow(Base):
     error: Mapped[Optional[str]] = mapped_column(Text)
     tool_outputs: Mapped[int] = mapped_column(Integer, default=0)
     tool_outputs_rewritten: Mapped[int] = mapped_column(Integer, default=0)
+    agent: Mapped[Optional[str]] = mapped_column(String)
+    """The client, from its User-Agent: ``claude-cli/2.1.197``, ``codex_cli_rs/0.171.0``."""
+    credential_kind: Mapped[Optional[str]] = mapped_column(String)
+    """"api_key", "subscription" (an OAuth or ChatGPT login) or "none"."""
+    credential_id: Mapped[Optional[str]] = mapped_column(String(16))
+    """sha256 of the credential, first 16 hex digits: which requests share one, never the secret."""
+    attested: Mapped[Optional[bool]] = mapped_column(Boolean)
+    """The body carried its client's attestation (Claude Code's ``cch=`` billing line)."""
+    policy: Mapped[Optional[str]] = mapped_column(String)
+    """The ``credentials:`` policy applied: "keep", "verify" or "rewrite"."""
+    unmodified_reason: Mapped[Optional[str]] = mapped_column(String)
+    """Why the policy forwarded the body unmodified: "attested", "policy", "breaker", "verifying"."""
+    billing_bucket: Mapped[Optional[str]] = mapped_column(String)
+    """What the provider says the request counted against (``five_hour``, ``overage`` ...)."""
+    billing: Mapped[Optional[str]] = mapped_column(Text)
+    """The response's rate-limit and billing headers, as JSON."""
+    refusal: Mapped[Optional[str]] = mapped_column(Text)
+    """The provider's message when it refused a request as third-party or out of extra usage."""
+    retried: Mapped[Optional[bool]] = mapped_column(Boolean)
+    """A refused rewritten request was sent again with the client's original bytes."""
 
     __table_args__ = (Index("ix_flows_provider_model_started", "provider", "model", "started_at"),)
 
@@ -154,6 +174,23 @@ class Original(Base):
     content: Mapped[str] = mapped_column(Text)
     flow_id: Mapped[Optional[int]] = mapped_column(ForeignKey("flows.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+
+
+class Breaker(Base):
+    """A credential whose requests the proxy stopped rewriting, and why (kept across restarts)."""
+
+    __tablename__ = "breakers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    credential_id: Mapped[str] = mapped_column(String(16), index=True)
+    credential_kind: Mapped[str] = mapped_column(String, default="")
+    provider: Mapped[str] = mapped_column(String, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    tripped_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    flow_id: Mapped[Optional[int]] = mapped_column(ForeignKey("flows.id"))
+    """The flow whose answer tripped it."""
+    reset_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime)
+    """When ``headroom breaker reset`` re-armed it; None while it holds."""
 
 
 class Meta(Base):

@@ -19,11 +19,11 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from headroom_mitm.addon.redact import redact_json, redact_text, redact_url_path
-from headroom_mitm.addon.store.entries import FlowEntry, ToolCallEntry
+from headroom_mitm.addon.store.entries import BreakerTrip, FlowEntry, ToolCallEntry
 from headroom_mitm.addon.store.exit_codes import exit_code_of
-from headroom_mitm.addon.store.models import Flow, Original, ToolCall, utc_now
+from headroom_mitm.addon.store.models import Breaker, Flow, Original, ToolCall, utc_now
 
-__all__ = ["ToolCallsWritten", "write_flow", "write_flows", "write_tool_calls", "write_originals"]
+__all__ = ["ToolCallsWritten", "write_flow", "write_flows", "write_breaker", "write_tool_calls", "write_originals"]
 
 logger = logging.getLogger(__name__)
 
@@ -114,9 +114,29 @@ def _insert_flow(connection: Connection, entry: FlowEntry) -> int:
             error=_redact_optional(entry.error, secrets),
             tool_outputs=entry.tool_outputs,
             tool_outputs_rewritten=entry.tool_outputs_rewritten,
+            agent=entry.agent,
+            credential_kind=entry.credential_kind,
+            credential_id=entry.credential_id,
+            attested=entry.attested,
+            policy=entry.policy,
+            unmodified_reason=entry.unmodified_reason,
+            billing_bucket=entry.billing_bucket,
+            billing=entry.billing,
+            refusal=_redact_optional(entry.refusal, secrets),
+            retried=entry.retried,
         ),
     )
-    return int(connection.execute(insert(Flow).values(**flow_row)).inserted_primary_key[0])
+    flow_id = int(connection.execute(insert(Flow).values(**flow_row)).inserted_primary_key[0])
+    if entry.breaker_trip is not None:
+        write_breaker(connection, entry.breaker_trip, flow_id)
+    return flow_id
+
+
+def write_breaker(connection: Connection, trip: BreakerTrip, flow_id: int | None = None) -> None:
+    connection.execute(insert(Breaker).values(
+        credential_id=trip.credential_id, credential_kind=trip.credential_kind, provider=trip.provider,
+        reason=trip.reason[:1000], tripped_at=trip.tripped_at, flow_id=flow_id,
+    ))
 
 
 def write_tool_calls(

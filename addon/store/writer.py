@@ -26,9 +26,9 @@ import queue
 import random
 import threading
 import time
-from typing import Optional
+from typing import Callable, Optional, TypeVar
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -50,6 +50,7 @@ logger = logging.getLogger(__name__)
 # may fix while the proxy runs.
 _DATABASE_SQLSTATE_CLASSES = ("08", "53", "57", "58")
 _DATABASE_SQLSTATES = frozenset({"25006", "42501"})
+T = TypeVar("T")
 
 
 class _Unavailable(Exception):
@@ -172,6 +173,18 @@ class FlowLog:
         self._state = "running"
         self._thread.start()
         return True
+
+    def read(self, query: Callable[[Connection], T]) -> T | None:
+        """Run ``query`` on a connection of this log, now, on the caller's thread (a startup
+        read); None when the log is not running or the read fails (warned, never raised)."""
+        if self._state != "running" or self._engine is None:
+            return None
+        try:
+            with self._engine.connect() as connection:
+                return query(connection)
+        except Exception as exc:
+            logger.warning("flow log: could not read %s (%s)", self.target, short_reason(exc))
+            return None
 
     def record(self, entry: FlowEntry) -> None:
         """Queue ``entry`` for writing (without what this process already has logged or in hand).

@@ -40,6 +40,17 @@ def anthropic_client(api_key: str = "sk-ant-api03-test-key-not-secret") -> tuple
     return client, sent
 
 
+def anthropic_subscription_client(token: str) -> tuple[anthropic.Anthropic, SentBodies]:
+    """The SDK as a subscription login uses it: a bearer token and the OAuth beta, no API key."""
+    sent = SentBodies()
+    http_client = anthropic.DefaultHttpxClient(event_hooks={"request": [sent]}, timeout=_timeout())
+    client = anthropic.Anthropic(
+        api_key=None, auth_token=token, max_retries=0, timeout=_timeout(), http_client=http_client,
+        default_headers={"anthropic-beta": "oauth-2025-04-20"},
+    )
+    return client, sent
+
+
 def openai_client(api_key: str = "sk-proj-test-key-not-secret") -> tuple[openai.OpenAI, SentBodies]:
     sent = SentBodies()
     http_client = openai.DefaultHttpxClient(event_hooks={"request": [sent]}, timeout=_timeout())

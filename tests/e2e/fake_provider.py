@@ -43,7 +43,7 @@ from .provider_answers import (
 )
 
 __all__ = [
-    "FakeProvider", "RecordedRequest", "RecordedWebSocketMessage", "StreamGate", "FakePKI",
+    "FakeProvider", "Verdict", "RecordedRequest", "RecordedWebSocketMessage", "StreamGate", "FakePKI",
     "make_test_pki", "decode_content", "PROVIDER_HOSTS", "OTHER_HOST", "OTHER_HOST_BODY", "RULES_ADDED_HOST",
     "ANTHROPIC_USAGE", "OPENAI_CHAT_USAGE", "OPENAI_RESPONSES_USAGE", "GEMINI_USAGE",
 ]
@@ -141,6 +141,18 @@ class StreamGate:
 # The server
 
 
+@dataclass
+class Verdict:
+    """How the fake bills or refuses one request (see ``FakeProvider.judge``)."""
+
+    headers: dict[str, str] = field(default_factory=dict)
+    """Extra response headers, e.g. Anthropic's ``anthropic-ratelimit-unified-*``."""
+    refuse_status: int | None = None
+    refuse_body: dict[str, Any] | None = None
+    socket_events: list[dict[str, Any]] = field(default_factory=list)
+    """Over Codex's WebSocket: events sent before the answer (``codex.rate_limits``)."""
+
+
 class FakeProvider:
     """An HTTPS server on 127.0.0.1 that answers like the providers and records what it got."""
 
@@ -155,6 +167,8 @@ class FakeProvider:
         self._server: _TLSServer | None = None
         self._thread: threading.Thread | None = None
         self._script: ModelScript | None = None
+        self.judge: Callable[[RecordedRequest], Verdict | None] | None = None
+        """Set by a test: decides, per conversation request, the billing headers or a refusal."""
 
     # lifecycle
 
@@ -196,6 +210,7 @@ class FakeProvider:
             for gate in self._all_gates:
                 gate.release()
             self._pending_gates.clear()
+            self.judge = None
 
     def use_script(self, script: ModelScript) -> ModelScript:
         """Answer conversation requests from ``script`` until :meth:`reset`."""
@@ -337,11 +352,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send_json(200, answers.chatgpt_accounts(request.header("chatgpt-account-id") or "acct-e2e"))
         elif route == "/v1/messages/count_tokens":
             self._answer_json_or_400(request, lambda payload: {"input_tokens": 42})
+        elif (verdict := fake.judge(request) if fake.judge else None) and verdict.refuse_status:
+            self._send_json(verdict.refuse_status, verdict.refuse_body or {}, verdict.headers)
         elif route == "/v1/messages":
-            if script is not None:
-                self._answer(request, script.anthropic_message, script.anthropic_events, sse_done=False)
-            else:
-                self._answer(request, answers.anthropic_message, answers.anthropic_events, sse_done=False)
+            answer = script if script is not None else answers
+            self._answer(request, answer.anthropic_message, answer.anthropic_events, sse_done=False,
+                         headers=verdict.headers if verdict else {})
         elif route in ("/v1/chat/completions", "/api/v1/chat/completions"):
             self._answer(request, answers.chat_completion, answers.chat_chunks, sse_done=True)
         elif route in ("/v1/responses", "/backend-api/codex/responses", "/api/v1/responses"):
@@ -393,14 +409,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         json_answer: Callable[[dict[str, Any]], dict[str, Any]],
         stream_answer: Callable[[dict[str, Any]], Events],
         sse_done: bool,
+        headers: dict[str, str] | None = None,
     ) -> None:
         payload = self._parse_json(request)
         if payload is None:
             self._send_json(400, answers.invalid_json_error(request.host))
         elif payload.get("stream"):
-            self._stream_sse(stream_answer(payload), sse_done=sse_done)
+            self._stream_sse(stream_answer(payload), sse_done=sse_done, headers=headers)
         else:
-            self._send_json(200, json_answer(payload))
+            self._send_json(200, json_answer(payload), headers)
 
     def _answer_json_or_400(
         self, request: RecordedRequest, json_answer: Callable[[dict[str, Any]], dict[str, Any]]
@@ -411,20 +428,24 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         else:
             self._send_json(200, json_answer(payload))
 
-    def _send_json(self, status: int, payload: dict[str, Any]) -> None:
-        self._send_bytes(status, "application/json", json.dumps(payload).encode())
+    def _send_json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        self._send_bytes(status, "application/json", json.dumps(payload).encode(), headers)
 
-    def _send_bytes(self, status: int, content_type: str, body: bytes) -> None:
+    def _send_bytes(self, status: int, content_type: str, body: bytes, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
 
-    def _stream_sse(self, events: Events, sse_done: bool) -> None:
+    def _stream_sse(self, events: Events, sse_done: bool, headers: dict[str, str] | None = None) -> None:
         """Send server-sent events in HTTP chunks, one event per chunk, as the providers do."""
         gate = self.server.fake._take_gate()
         self.send_response(200)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
@@ -479,6 +500,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self._write_ws_frame(0x1, json.dumps({"type": "error", "error": {"message": "invalid JSON"}}).encode())
                 continue
             if isinstance(message, dict) and message.get("type") == "response.create":
+                turn = RecordedRequest(method="WS", path=request.path, headers=request.headers, body=payload)
+                verdict = fake.judge(turn) if fake.judge else None
+                for event in verdict.socket_events if verdict else ():
+                    self._write_ws_frame(0x1, json.dumps(event).encode())
+                if verdict and verdict.refuse_status:
+                    refusal = {"type": "error", "status": verdict.refuse_status, **(verdict.refuse_body or {})}
+                    self._write_ws_frame(0x1, json.dumps(refusal).encode())
+                    continue
                 script = fake.script
                 events = script.responses_events(message) if script is not None else answers.responses_events(message)
                 for name, data in events:

@@ -42,15 +42,21 @@ def _response_create() -> str:
     }).decode()
 
 
-def test_codex_response_create_is_rewritten(proxy: Proxy, fake: FakeProvider) -> None:
+def test_codex_response_create_is_rewritten_once_the_login_was_billed_unmodified(
+    proxy: Proxy, fake: FakeProvider
+) -> None:
+    """A ChatGPT login is a subscription: the proxy rewrites its turns once one unmodified turn
+    was answered (the ``verify`` policy), never before."""
     message = _response_create()
 
-    events = _codex_turn(proxy, message)
+    first = _codex_turn(proxy, message)
+    second = _codex_turn(proxy, message)
 
-    assert events[0]["type"] == "response.created"
-    [received] = fake.wait_for_ws_messages(1)
-    assert received.host == "chatgpt.com"
-    assert received.text.encode() == payloads.with_tool_output_rewritten(message.encode())
+    assert first[0]["type"] == second[0]["type"] == "response.created"
+    unmodified, rewritten = fake.wait_for_ws_messages(2)
+    assert unmodified.host == rewritten.host == "chatgpt.com"
+    assert unmodified.text == message
+    assert rewritten.text.encode() == payloads.with_tool_output_rewritten(message.encode())
 
 
 def test_a_later_turn_on_the_socket_keeps_the_tools_an_earlier_one_declared(proxy: Proxy, fake: FakeProvider) -> None:

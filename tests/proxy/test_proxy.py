@@ -65,7 +65,7 @@ async def test_tool_output_is_rewritten_and_the_flow_logged(addon_in_context):
     assert "\x1b" not in sent["messages"][2]["content"][0]["content"]
     assert sent["messages"][:2] == _anthropic_body()["messages"][:2]
     flow.response = tutils.tresp(content=json.dumps({"usage": {"input_tokens": 7, "output_tokens": 3}}).encode())
-    addon.response(flow)
+    await addon.response(flow)
     addon.done()
     assert _rows(db, "select provider, usage_output, tool_outputs from flows") == [("anthropic", 3, 1)]
     # the log keeps what the agent produced, not what was sent upstream
@@ -114,7 +114,7 @@ async def test_mode_off_logs_but_forwards_the_original(addon_in_context):
     await addon.request(flow)
     assert flow.request.raw_content == content
     flow.response = tutils.tresp(content=b"{}")
-    addon.response(flow)
+    await addon.response(flow)
     addon.done()
     assert _rows(db, "select mode, tool_outputs from flows") == [("off", 1)]
 
@@ -195,7 +195,7 @@ async def test_a_resent_conversation_queues_only_its_new_tool_calls(addon_in_con
         flow = _flow("api.anthropic.com", "/v1/messages", json.dumps(body).encode())
         await addon.request(flow)
         flow.response = tutils.tresp(content=b"{}")
-        addon.response(flow)
+        await addon.response(flow)
     addon.done()
     assert [[call.call_id for call in entry.tool_calls] for entry in queued] == [["toolu_1"], ["toolu_2"]]
     first_originals, second_originals = (set(entry.originals) for entry in queued)
