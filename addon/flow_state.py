@@ -52,6 +52,10 @@ class FlowState:
     completed: bool = False
     """A socket turn ended with ``response.completed``."""
     trip: BreakerTrip | None = None
+    original_message: bytes | None = None
+    """A rewritten socket turn's ``response.create`` as the client sent it."""
+    answer_started: bool = False
+    """A server event of this socket turn reached the client."""
     original_request: http.Request | None = None
     """The request as the client sent it, kept while a rewritten one is in flight: a refusal
     that arrives before any byte reached the client is retried with it."""
@@ -134,6 +138,19 @@ class FlowState:
         self.pending_turns.append(turn)
         return turn
 
+    def ws_refused_turn(self, content: bytes) -> "FlowState | None":
+        """The open turn, when this server event refuses it as rewritten before any answer of
+        it reached the client (so it can be asked again with the client's bytes, once)."""
+        turn = self.pending_turns[0] if self.pending_turns else None
+        if turn is None or turn.retried or turn.answer_started or turn.original_message is None:
+            return None
+        refusal = refusal_in_event(_event(content.decode("utf-8", "replace")))
+        if refusal is None:
+            return None
+        turn.refusal, turn.retried = refusal, True
+        turn.note("refused as rewritten; sent again with the client's original bytes")
+        return turn
+
     def ws_server_event(self, content: bytes) -> "FlowState | None":
         """Feeds a server event to the oldest open turn; returns the turn once it completed."""
         if not self.pending_turns:
@@ -146,7 +163,9 @@ class FlowState:
         if kind == "codex.rate_limits":
             turn.billing = billing_from_codex_event(event) or turn.billing
         elif kind in ("error", "response.failed"):
-            turn.refusal = refusal_in_event(event)
+            turn.refusal = refusal_in_event(event) or turn.refusal
+        else:
+            turn.answer_started = True
         if kind not in _TURN_ENDING_EVENTS:
             return None
         self.pending_turns.pop(0)

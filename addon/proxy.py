@@ -170,41 +170,40 @@ class HeadroomAddon:
         self._record(state)
 
     async def _judge_billing(self, flow: http.HTTPFlow, state: FlowState) -> None:
-        """Feeds the breaker what the provider billed. A rewritten request refused as third-party
-        is asked again as the client sent it; only when that one is answered was the rewrite the
-        cause, and the breaker trips."""
+        """A rewritten request refused as third-party is asked again as the client sent it; the
+        client gets that answer."""
         original, state.original_request = state.original_request, None
         response = flow.response
         if response is None or state.wire is None:
             return
-        streamed = response.stream is not False
-        state.refusal = None if streamed else refusal_in(response.status_code, response.get_content(strict=False))
-        provider = state.wire.name
+        if response.stream is False:
+            state.refusal = refusal_in(response.status_code, response.get_content(strict=False))
         if state.refusal and state.rewritten and original is not None and flow.live:
             answer = await send_original_again(flow, original)
             if answer is not None:
                 state.retried = True
                 state.note("refused as rewritten; sent again with the client's original bytes")
                 flow.response = answer
-                again = billing_from_headers(answer.headers.items(multi=True))
-                if refusal_in(answer.status_code, answer.get_content(strict=False)) is None:
-                    state.trip = self.guard.observe(state.credential, provider, rewritten=True,
-                                                    status=response.status_code, signal=state.billing,
-                                                    refusal=state.refusal)
-                state.billing = again
-                self.guard.observe(state.credential, provider, rewritten=False,
-                                   status=answer.status_code, signal=again, refusal=None)
+                state.billing = billing_from_headers(answer.headers.items(multi=True))
+                answered = refusal_in(answer.status_code, answer.get_content(strict=False)) is None
+                self._settle(state, state.wire.name, status=answer.status_code, original_answered=answered)
                 return
-        state.trip = self.guard.observe(state.credential, provider, rewritten=state.rewritten,
-                                        status=response.status_code, signal=state.billing,
-                                        refusal=state.refusal)
+        self._settle(state, state.wire.name, status=response.status_code)
 
-    def error(self, flow: http.HTTPFlow) -> None:
-        state = self._flows.pop(flow.id, None)
-        if state is None:
+    def _settle(self, state: FlowState, provider: str, *, status: int | None,
+                original_answered: bool | None = None) -> None:
+        """Feeds the breaker what the provider billed. After a refused rewrite was sent again
+        (``original_answered`` is not None), only an answer to the original bytes proves the
+        rewrite was the cause: a plan really out of usage refuses both, and trips nothing."""
+        if original_answered is None:
+            state.trip = self.guard.observe(state.credential, provider, rewritten=state.rewritten,
+                                            status=status, signal=state.billing, refusal=state.refusal)
             return
-        state.fail(str(flow.error.msg) if flow.error else "connection error")
-        self._record(state)
+        if original_answered:
+            state.trip = self.guard.observe(state.credential, provider, rewritten=True, status=None,
+                                            signal=None, refusal=state.refusal)
+        self.guard.observe(state.credential, provider, rewritten=False, status=status,
+                           signal=state.billing, refusal=None)
 
     # ---- Codex's WebSocket -------------------------------------------------------------------
 
@@ -213,16 +212,19 @@ class HeadroomAddon:
         if state is None or state.wire is None or flow.websocket is None:
             return
         message = flow.websocket.messages[-1]
-        if not message.is_text:
-            return
+        if not message.is_text or message.injected:
+            return  # an injected message is a turn sent again as the client sent it
         if not message.from_client:
+            refused = state.ws_refused_turn(message.content)
+            if refused is not None:
+                # nothing of this turn reached the client yet: ask again with the client's bytes
+                message.drop()
+                ctx.master.commands.call("inject.websocket", flow, False, refused.original_message)
+                return
             finished = state.ws_server_event(message.content)
             if finished is not None:
-                # a socket's answer cannot be asked for again: a refusal only trips the breaker
-                finished.trip = self.guard.observe(
-                    finished.credential, state.wire.name, rewritten=finished.rewritten,
-                    status=200 if finished.completed else None, signal=finished.billing,
-                    refusal=finished.refusal)
+                self._settle(finished, state.wire.name, status=200 if finished.completed else None,
+                             original_answered=finished.completed if finished.retried else None)
                 self._record(finished)
             return
         turn = state.ws_client_message(message.content)
@@ -238,6 +240,7 @@ class HeadroomAddon:
         state.retrieval = state.retrieval or result.retrieval  # later turns do not list the tools again
         turn.absorb(result)
         if result.new_body is not None:
+            turn.original_message = message.content
             message.content = result.new_body
 
     def websocket_end(self, flow: http.HTTPFlow) -> None:

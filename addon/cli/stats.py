@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 import json
 import re
 import sys
@@ -13,9 +14,11 @@ from typing import Any, Optional, TextIO
 from sqlalchemy import inspect
 
 from headroom_mitm.addon.cli.flow_log import DB_HELP
+from headroom_mitm.addon.store.breakers import active_breakers
 from headroom_mitm.addon.store.engine import make_engine
+from headroom_mitm.addon.store.entries import BreakerTrip
 from headroom_mitm.addon.store.errors import short_reason
-from headroom_mitm.addon.store.queries import UsageRow, total_of, usage_by_model
+from headroom_mitm.addon.store.queries import CredentialRow, UsageRow, requests_by_credential, total_of, usage_by_model
 from headroom_mitm.addon.store.target import TargetError, describe_target, is_url, resolve_target
 
 _EXAMPLES = """\
@@ -81,22 +84,37 @@ class StatsError(Exception):
     """The flow log cannot be read; the message says which (password masked) and why, in one line."""
 
 
+@dataclass(frozen=True)
+class Usage:
+    """What ``headroom stats`` reports."""
+
+    rows: list[UsageRow]
+    """By provider and model."""
+    credentials: list[CredentialRow]
+    """By agent and kind of credential: compressed or not, and why."""
+    breakers: list[BreakerTrip]
+
+
 def stats_document(target: str, since: Optional[datetime] = None) -> dict[str, Any]:
     """What ``headroom stats --json`` prints (and ``/stats`` answers) for the log at ``target``."""
     return _document(target, since, read_usage(target, since))
 
 
-def _document(target: str, since: Optional[datetime], rows: list[UsageRow]) -> dict[str, Any]:
+def _document(target: str, since: Optional[datetime], usage: Usage) -> dict[str, Any]:
     return {
         "db": describe_target(target),
         "since": since.isoformat() if since else None,
-        "rows": [row.as_dict() for row in rows],
-        "total": total_of(rows).as_dict(),
+        "rows": [row.as_dict() for row in usage.rows],
+        "total": total_of(usage.rows).as_dict(),
+        "by_credential": [row.as_dict() for row in usage.credentials],
+        "breakers": [{"credential_id": b.credential_id, "credential_kind": b.credential_kind,
+                      "provider": b.provider, "reason": b.reason, "tripped_at": b.tripped_at.isoformat()}
+                     for b in usage.breakers],
     }
 
 
-def read_usage(target: str, since: Optional[datetime] = None) -> list[UsageRow]:
-    """The usage rows of the log at ``target``; raises ``StatsError`` saying what is wrong."""
+def read_usage(target: str, since: Optional[datetime] = None) -> Usage:
+    """The figures of the log at ``target``; raises ``StatsError`` saying what is wrong."""
     if not is_url(target) and not Path(target).expanduser().is_file():
         raise StatsError(
             f"no flow log at {describe_target(target)}\n"
@@ -113,14 +131,14 @@ def read_usage(target: str, since: Optional[datetime] = None) -> list[UsageRow]:
         with engine.connect() as connection:
             if "flows" not in inspect(connection).get_table_names():
                 raise StatsError(f"{describe_target(target)} is not a headroom flow log (no flows table)")
-            rows = usage_by_model(connection, since=since)
+            return Usage(usage_by_model(connection, since=since),
+                         requests_by_credential(connection, since=since), active_breakers(connection))
     except StatsError:
         raise
     except Exception as exc:
         raise StatsError(f"cannot use {describe_target(target)}: {short_reason(exc, target)}") from None
     finally:
         engine.dispose()
-    return rows
 
 
 def run(args: argparse.Namespace, out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:
@@ -128,15 +146,21 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None, err: Optional[Te
     err = err or sys.stderr
     try:
         target = resolve_target(args.db)
-        rows = read_usage(target, args.since)
+        usage = read_usage(target, args.since)
     except (TargetError, StatsError) as exc:
         err.write(f"headroom stats: {exc}\n")
         return 1
     if args.json:
-        out.write(json.dumps(_document(target, args.since, rows), indent=2) + "\n")
+        out.write(json.dumps(_document(target, args.since, usage), indent=2) + "\n")
         return 0
-    out.write(render_table(rows, total_of(rows)))
-    if not rows:
+    out.write(render_table(usage.rows, total_of(usage.rows)))
+    if any(row.credential_kind != "unknown" for row in usage.credentials):  # older logs lack it
+        out.write("\n" + render_credentials(usage.credentials))
+    for breaker in usage.breakers:
+        out.write(f"breaker tripped: {breaker.credential_kind} credential {breaker.credential_id} "
+                  f"({breaker.provider}) passes unmodified since {breaker.tripped_at:%Y-%m-%d %H:%M} UTC: "
+                  f"{breaker.reason} (headroom doctor)\n")
+    if not usage.rows:
         since = f" since {args.since:%Y-%m-%d %H:%M} UTC" if args.since else ""
         out.write(f"no flows in {describe_target(target)}{since}\n")
     return 0
@@ -147,19 +171,35 @@ _COLUMNS = ("provider", "model", "requests", "tokens before", "tokens after", "s
 
 def render_table(rows: list[UsageRow], total: UsageRow) -> str:
     """The rows and the total as an aligned text table."""
-    cells = [_cells(row) for row in rows] + [_cells(total)]
-    widths = [max(len(column), *(len(line[i]) for line in cells)) for i, column in enumerate(_COLUMNS)]
-    numeric = [False, False, True, True, True, True, True]
+    return _aligned(_COLUMNS, [_cells(row) for row in rows], (False, False, True, True, True, True, True),
+                    total=_cells(total))
+
+
+_CREDENTIAL_COLUMNS = ("agent", "credential", "requests", "compressed", "unmodified (why)", "billed to")
+
+
+def render_credentials(rows: list[CredentialRow]) -> str:
+    """Which requests were compressed, per agent and kind of credential, and why the rest were not."""
+    cells = [[row.agent, row.credential_kind, f"{row.requests:,}", f"{row.compressed:,}",
+              _counted(row.unmodified), _counted(row.buckets)] for row in rows]
+    return _aligned(_CREDENTIAL_COLUMNS, cells, (False, False, True, True, False, False))
+
+
+def _aligned(columns: tuple[str, ...], cells: list[list[str]], numeric: tuple[bool, ...],
+             total: list[str] | None = None) -> str:
+    every = cells + ([total] if total else [])
+    widths = [max(len(column), *(len(line[i]) for line in every)) for i, column in enumerate(columns)]
 
     def line(values: tuple[str, ...] | list[str]) -> str:
-        parts = [
-            value.rjust(width) if right else value.ljust(width)
-            for value, width, right in zip(values, widths, numeric)
-        ]
-        return "  ".join(parts).rstrip() + "\n"
+        return "  ".join(value.rjust(width) if right else value.ljust(width)
+                         for value, width, right in zip(values, widths, numeric)).rstrip() + "\n"
 
     rule = "  ".join("-" * width for width in widths) + "\n"
-    return line(_COLUMNS) + rule + "".join(line(c) for c in cells[:-1]) + rule + line(cells[-1])
+    return line(columns) + rule + "".join(map(line, cells)) + (rule + line(total) if total else "")
+
+
+def _counted(counts: dict[str, int]) -> str:
+    return ", ".join(f"{count:,} {name}" for name, count in sorted(counts.items(), key=lambda kv: -kv[1])) or "-"
 
 
 def _cells(row: UsageRow) -> list[str]:

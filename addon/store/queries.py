@@ -11,7 +11,7 @@ from sqlalchemy import Connection, and_, case, func, select
 
 from headroom_mitm.addon.store.models import Flow, Original
 
-__all__ = ["UsageRow", "usage_by_model", "total_of", "originals_by_ref"]
+__all__ = ["UsageRow", "CredentialRow", "usage_by_model", "requests_by_credential", "total_of", "originals_by_ref"]
 
 
 @dataclass(frozen=True)
@@ -114,3 +114,47 @@ def originals_by_ref(connection: Connection, ref: str, limit: int = 2) -> list[s
     return list(connection.execute(
         select(Original.content).where(Original.hash.startswith(ref.lower())).limit(limit)
     ).scalars())
+
+
+@dataclass(frozen=True)
+class CredentialRow:
+    """Requests of one agent with one kind of credential: how many were compressed, how many went
+    unmodified and why, and the billing buckets the provider named."""
+
+    agent: str
+    credential_kind: str
+    requests: int
+    compressed: int
+    unmodified: dict[str, int]
+    """reason -> requests: ``attested``, ``policy``, ``verifying``, ``breaker``, or
+    ``nothing to rewrite`` (the policy allowed it, no output needed it)."""
+    buckets: dict[str, int]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def requests_by_credential(connection: Connection, since: Optional[datetime] = None) -> list[CredentialRow]:
+    """One row per (agent without its version, credential kind), busiest first."""
+    from headroom_mitm.addon.agents import agent_name
+
+    rewritten = Flow.tool_outputs_rewritten > 0
+    query = select(Flow.agent, Flow.credential_kind, rewritten, Flow.unmodified_reason,
+                   Flow.billing_bucket, func.count(Flow.id)).group_by(
+        Flow.agent, Flow.credential_kind, rewritten, Flow.unmodified_reason, Flow.billing_bucket)
+    if since is not None:
+        query = query.where(Flow.started_at >= since)
+    grouped: dict[tuple[str, str], dict[str, Any]] = {}
+    for agent, kind, was_rewritten, reason, bucket, count in connection.execute(query):
+        row = grouped.setdefault((agent_name(agent), kind or "unknown"),
+                                 {"requests": 0, "compressed": 0, "unmodified": {}, "buckets": {}})
+        row["requests"] += count
+        if was_rewritten:
+            row["compressed"] += count
+        else:
+            why = reason or "nothing to rewrite"
+            row["unmodified"][why] = row["unmodified"].get(why, 0) + count
+        if bucket:
+            row["buckets"][bucket] = row["buckets"].get(bucket, 0) + count
+    rows = [CredentialRow(agent, kind, **values) for (agent, kind), values in grouped.items()]
+    return sorted(rows, key=lambda row: (-row.requests, row.agent, row.credential_kind))

@@ -191,3 +191,57 @@ def test_rewritten_requests_billed_to_overage_trip_the_breaker(
     assert "'overage'" in breaker["reason"] and "'five_hour'" in breaker["reason"]
     anthropic_headers = json.loads(flows[1]["billing"])
     assert anthropic_headers["anthropic-ratelimit-unified-overage-status"] == "allowed"
+
+
+# ---- Codex with a ChatGPT login, over its WebSocket ----------------------------------------
+
+CODEX_URL = "wss://chatgpt.com/backend-api/codex/responses"
+CHATGPT_TOKEN = "eyJhbGciOiJSUzI1NiJ9.chatgpt-login-token-for-tests.signature"
+CODEX_LIMITS = {"type": "codex.rate_limits", "plan_type": "plus", "rate_limits": {
+    "allowed": True, "limit_reached": False,
+    "primary": {"used_percent": 12, "window_minutes": 300, "reset_after_seconds": 9000}}}
+
+
+def _codex_turn(proxy: Proxy, message: str) -> list[dict[str, Any]]:
+    import ssl
+
+    from websockets.sync.client import connect
+
+    context = ssl.create_default_context(cafile=str(proxy.ca_bundle))
+    events: list[dict[str, Any]] = []
+    with connect(CODEX_URL, proxy=proxy.url, ssl=context, open_timeout=15, close_timeout=5,
+                 additional_headers={"Authorization": f"Bearer {CHATGPT_TOKEN}",
+                                     "originator": "codex_cli_rs"}) as socket:
+        socket.send(message)
+        while not events or events[-1]["type"] not in ("response.completed", "error"):
+            events.append(json.loads(socket.recv(timeout=10)))
+    return events
+
+
+def test_codex_turn_refused_as_rewritten_is_sent_again_and_trips_the_breaker(
+    proxy: Proxy, fake: FakeProvider
+) -> None:
+    message = payloads.compact_json({
+        "type": "response.create", "model": "gpt-5-codex", "instructions": "You are a coding agent.",
+        "store": False, "input": payloads.responses_input(),
+    }).decode()
+    fake.judge = lambda turn: (
+        Verdict(socket_events=[CODEX_LIMITS]) if turn.body == message.encode()
+        else Verdict(refuse_status=400, refuse_body={"error": {
+            "type": "invalid_request_error", "message": "Third-party apps are not allowed here."}}))
+
+    turns = [_codex_turn(proxy, message) for _ in range(3)]
+
+    assert [turn[-1]["type"] for turn in turns] == ["response.completed"] * 3  # never saw the refusal
+    received = [m.text for m in fake.ws_messages]
+    rewritten = payloads.with_tool_output_rewritten(message.encode()).decode()
+    assert received == [message, rewritten, message, message]
+    flows = wait_for_rows(proxy.db_path, "flows", 3)
+    assert [f["credential_kind"] for f in flows] == ["subscription"] * 3
+    assert [f["unmodified_reason"] for f in flows] == ["verifying", None, "breaker"]
+    assert [bool(f["retried"]) for f in flows] == [False, True, False]
+    assert [f["billing_bucket"] for f in flows] == ["codex"] * 3
+    assert flows[0]["agent"] == "codex_cli_rs"
+    [breaker] = wait_for_rows(proxy.db_path, "breakers", 1)
+    assert breaker["provider"] == "openai-responses"
+    assert CHATGPT_TOKEN.encode() not in proxy.db_path.read_bytes()

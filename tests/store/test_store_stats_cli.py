@@ -148,3 +148,38 @@ def test_help_shows_a_real_example(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["stats", "--help"])
     assert "headroom stats flows.db --since 7d" in capsys.readouterr().out
+
+
+def _agent_flow(agent: str, kind: str, rewritten: int, reason: str | None, bucket: str | None) -> FlowEntry:
+    return FlowEntry(provider="anthropic", model="claude-sonnet-4-5", status_code=200, agent=agent,
+                     credential_kind=kind, tool_outputs=1, tool_outputs_rewritten=rewritten,
+                     unmodified_reason=reason, billing_bucket=bucket)
+
+
+CREDENTIAL_FLOWS = [
+    _agent_flow("claude-cli/2.1.197", "subscription", 0, "attested", "five_hour"),
+    _agent_flow("claude-cli/2.1.200", "subscription", 0, "attested", "five_hour"),
+    _agent_flow("claude-cli/2.1.200", "subscription", 0, "breaker", "overage"),
+    _agent_flow("claude-cli/2.1.200", "api_key", 1, None, None),
+    _agent_flow("claude-cli/2.1.200", "api_key", 0, None, None),
+]
+
+
+def test_requests_per_agent_and_credential_say_why_they_went_unmodified(
+    db_target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    record_all(db_target, CREDENTIAL_FLOWS)
+
+    _, out, _ = _run(capsys, db_target, "--json")
+    _, table, _ = _run(capsys, db_target)
+
+    rows = {(row["agent"], row["credential_kind"]): row for row in json.loads(out)["by_credential"]}
+    assert set(rows) == {("claude-cli", "subscription"), ("claude-cli", "api_key")}  # versions pooled
+    subscription = rows[("claude-cli", "subscription")]
+    assert (subscription["requests"], subscription["compressed"]) == (3, 0)
+    assert subscription["unmodified"] == {"attested": 2, "breaker": 1}
+    assert subscription["buckets"] == {"five_hour": 2, "overage": 1}
+    api_key = rows[("claude-cli", "api_key")]
+    assert (api_key["compressed"], api_key["unmodified"]) == (1, {"nothing to rewrite": 1})
+    line = next(line for line in table.splitlines() if line.startswith("claude-cli") and "subscription" in line)
+    assert "2 attested, 1 breaker" in line and "2 five_hour, 1 overage" in line
