@@ -77,4 +77,6 @@ def test_the_readme_example_is_a_valid_rule_file(tmp_path):
     path.write_text(example, encoding="utf-8")
     rule_set, errors = check_rules(str(path))
     assert errors == []
-    assert rule_set.rules[0].label == "example.yaml:34 (github-lists)"
+    line = example.splitlines().index("  - name: github-lists") + 1
+    assert rule_set.rules[0].label == f"example.yaml:{line} (github-lists)"
+    assert rule_set.credentials.rules[0].spec.name == "my-team-gateway-keys"
