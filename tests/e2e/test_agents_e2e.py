@@ -167,7 +167,8 @@ def test_claude_code_with_an_api_key(claude_code_api_key: AgentSession, describe
     assert_commands_ran(session)
     assert_outputs_compressed(session)
     assert_resent_outputs_unchanged(session)
-    assert_logged(session, "/v1/messages", len(_messages_requests(session)))
+    flows = assert_logged(session, "/v1/messages", len(_messages_requests(session)))
+    assert {(f["credential_kind"], f["attested"], f["policy"]) for f in flows} == {("api_key", 1, "rewrite")}
     assert_credential_not_stored(session, CLAUDE_API_KEY)
 
 
@@ -185,7 +186,18 @@ def test_claude_code_with_a_subscription_token(
         assert "oauth-2025-04-20" in (request.header("anthropic-beta") or "")
         assert request.header("x-api-key") is None
     assert_resent_outputs_unchanged(session)
-    wait_for_flows(session.proxy.db_path, "/v1/messages", len(requests))
+    # a subscription body Claude Code attested reaches the provider exactly as it was sent
+    sent = output_of_turn(session.script, LOG_TAIL)
+    assert "[headroom:" not in sent and sent.rstrip("\n").endswith(
+        command_output(session.workdir, COMMANDS["log_tail"]).rstrip("\n").rsplit("\n", 1)[-1])
+    flows = wait_for_flows(session.proxy.db_path, "/v1/messages", len(requests))
+    for flow in flows:
+        assert (flow["credential_kind"], flow["attested"], flow["policy"], flow["unmodified_reason"]) == (
+            "subscription", 1, "keep", "attested"), flow
+        assert flow["request_bytes_after"] == flow["request_bytes_before"] and not flow["tool_outputs_rewritten"]
+        assert flow["agent"].startswith("claude-cli/")
+    # and its outputs are still logged, as the agent produced them
+    assert len(wait_for_rows(session.proxy.db_path, "tool_calls", len(SHELL_TURNS))) >= len(SHELL_TURNS)
     assert_credential_not_stored(session, CLAUDE_OAUTH)
 
 
