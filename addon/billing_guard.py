@@ -115,6 +115,11 @@ class BillingGuard:
     def tripped(self) -> list[Trip]:
         return [state.tripped for state in self._states.values() if state.tripped is not None]
 
+    def health(self) -> dict[str, object]:
+        """The ``breakers`` section of ``/health``: a tripped breaker makes the proxy ``degraded``."""
+        trips = self.tripped()
+        return {"ok": not trips, "tripped": [trip.as_dict() for trip in trips]}
+
 
 def _key(credential: Credential, provider: str) -> str:
     return f"{provider}:{credential.id or credential.kind}"

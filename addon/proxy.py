@@ -44,6 +44,7 @@ class HeadroomAddon:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="headroom-rewrite")
         # http://headroom.invalid/: a nested addon (mitmproxy calls its hooks after ours)
         self.pages = StatusPages(lambda: self.settings, lambda: self._flow_log)
+        self.pages.health.add("breakers", self.guard.health)
         self.addons = [self.pages]
 
     # ---- lifecycle -------------------------------------------------------------------------

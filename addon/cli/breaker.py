@@ -60,9 +60,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     finally:
         engine.dispose()
     if args.json:
-        out.write(json.dumps([{"credential_id": t.credential_id, "credential_kind": t.credential_kind,
-                               "provider": t.provider, "reason": t.reason,
-                               "tripped_at": t.tripped_at.isoformat()} for t in trips], indent=2) + "\n")
+        out.write(json.dumps([trip.as_dict() for trip in trips], indent=2) + "\n")
     elif not trips:
         out.write("no breaker has tripped: rewriting is on for every credential the policy allows\n")
     for trip in trips if not args.json else ():

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
 import json
 import re
 import sys
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Optional, TextIO
@@ -107,9 +107,7 @@ def _document(target: str, since: Optional[datetime], usage: Usage) -> dict[str,
         "rows": [row.as_dict() for row in usage.rows],
         "total": total_of(usage.rows).as_dict(),
         "by_credential": [row.as_dict() for row in usage.credentials],
-        "breakers": [{"credential_id": b.credential_id, "credential_kind": b.credential_kind,
-                      "provider": b.provider, "reason": b.reason, "tripped_at": b.tripped_at.isoformat()}
-                     for b in usage.breakers],
+        "breakers": [trip.as_dict() for trip in usage.breakers],
     }
 
 

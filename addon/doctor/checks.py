@@ -14,6 +14,7 @@ from headroom_mitm.addon.doctor.install import check_package, check_rules
 from headroom_mitm.addon.doctor.route import (
     check_agent_settings, check_environment, check_no_proxy, check_proxy, check_status_page,
 )
+from headroom_mitm.addon.doctor.subscriptions import check_subscriptions
 from headroom_mitm.addon.doctor.trust import check_ca, check_trust_variables
 
 Check = Callable[[Context], Union[Result, list[Result]]]
@@ -27,6 +28,7 @@ CHECKS: list[Check] = [
     check_no_proxy,
     check_agent_settings,
     check_recent_flows,
+    check_subscriptions,
     check_database,
     check_rules,
     check_package,

@@ -64,6 +64,10 @@ class BreakerTrip:
     reason: str
     tripped_at: datetime
 
+    def as_dict(self) -> dict[str, str]:
+        return {"credential_id": self.credential_id, "credential_kind": self.credential_kind,
+                "provider": self.provider, "reason": self.reason, "tripped_at": self.tripped_at.isoformat()}
+
 
 @dataclass
 class FlowEntry:

@@ -5,6 +5,7 @@ rewritten (the breaker), with the refused request sent again as the client sent 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -69,12 +70,20 @@ def _verify_rules(tmp_path: Path) -> str:
     return str(rules)
 
 
-def _headroom(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(HEADROOM), *args], capture_output=True, text=True, timeout=60)
+def _headroom(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(HEADROOM), *args], capture_output=True, text=True, timeout=60, env=env)
+
+
+def _doctor(proxy: Proxy, tmp_path: Path) -> list[dict[str, Any]]:
+    home = tmp_path / "doctor-home"
+    home.mkdir(exist_ok=True)
+    env = {**os.environ, "HOME": str(home), "HTTPS_PROXY": proxy.url, "https_proxy": proxy.url}
+    done = _headroom("doctor", "--json", env=env)
+    return json.loads(done.stdout)["checks"]
 
 
 def test_attested_subscription_body_reaches_the_provider_byte_identical(
-    proxy: Proxy, fake: FakeProvider
+    proxy: Proxy, fake: FakeProvider, tmp_path: Path
 ) -> None:
     client, sent = anthropic_subscription_client(OAUTH_TOKEN)
 
@@ -91,6 +100,8 @@ def test_attested_subscription_body_reaches_the_provider_byte_identical(
     assert call["output"] == payloads.TOOL_TEXT
     assert OAUTH_TOKEN.encode() not in proxy.db_path.read_bytes()
     assert flow["credential_id"] and flow["credential_id"] not in OAUTH_TOKEN
+    [kept] = [r for r in _doctor(proxy, tmp_path) if r["check"] == "subscriptions"]
+    assert kept["ok"] is True and "1 subscription request in" in kept["detail"] and "API key" in kept["detail"]
 
 
 def test_api_key_body_with_the_same_attestation_is_compressed(proxy: Proxy, fake: FakeProvider) -> None:
@@ -132,6 +143,17 @@ def test_refused_rewrite_is_sent_again_as_the_client_sent_it_and_trips_the_break
     [breaker] = wait_for_rows(proxy.db_path, "breakers", 1)
     assert breaker["credential_id"] == flows[0]["credential_id"] and "refused" in breaker["reason"]
     assert "STOPPED rewriting requests of subscription credential" in proxy.output()
+
+    # said on the proxy's own page and by doctor, with what to do
+    import httpx
+
+    with httpx.Client(proxy=proxy.url, timeout=10) as pages:
+        health = pages.get("http://headroom.invalid/health").json()
+    assert health["status"] == "degraded"
+    assert [t["credential_id"] for t in health["breakers"]["tripped"]] == [breaker["credential_id"]]
+    doctor = _doctor(proxy, tmp_path)
+    [tripped] = [r for r in doctor if r["check"] == "subscriptions" and r["ok"] is False]
+    assert breaker["credential_id"] in tripped["detail"] and "headroom breaker reset" in tripped["fix"]
 
     listed = _headroom("breaker", "--db", str(proxy.db_path), "--json")
     assert listed.returncode == 0, listed.stderr
