@@ -13,6 +13,7 @@ from typing import Any
 
 from headroom_mitm.addon.billing_guard import ALWAYS, Gate, RewritePermit
 from headroom_mitm.addon.conversation import body_tokens, fallback_session_id
+from headroom_mitm.addon.pipeline import retrieval_declared
 from headroom_mitm.addon.tool_output import ToolOutput
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ def process_request_body(raw: bytes | str, wire: Any, rules: Any, mode: str,
         result.gate = permit.for_body(result.attested)
         if mode == "off" or not result.gate.rewrite:
             result.outputs = wire.extract(doc, getattr(rules, "framings", None))
+            result.retrieval = retrieval or retrieval_declared(wire, doc)  # for a socket's later turns
         else:
             _compress(result, text, doc, wire, rules, mode, retrieval)
     except Exception as exc:  # never worse than no proxy: forward the original bytes
@@ -83,7 +85,7 @@ def _describe(result: RequestBody, doc: dict, wire: Any) -> None:
 
 def _compress(result: RequestBody, text: str, doc: dict, wire: Any, rules: Any, mode: str,
               retrieval: bool) -> None:
-    from headroom_mitm.addon.pipeline import compress_body, retrieval_declared
+    from headroom_mitm.addon.pipeline import compress_body
 
     declared = retrieval or retrieval_declared(wire, doc)
     outcome = compress_body(text, doc, wire, rules, mode, lossy=True if declared else None)

@@ -39,7 +39,8 @@ OVERAGE = {"anthropic-ratelimit-unified-status": "rejected",
 
 
 def _ask(client: Any, *, stream: bool = False) -> str:
-    kwargs = dict(model="claude-sonnet-4-5", max_tokens=256, system=SYSTEM,
+    # the retrieve tool declared (headroom mcp registered): the ANSI rule may apply
+    kwargs = dict(model="claude-sonnet-4-5", max_tokens=256, system=SYSTEM, tools=payloads.ANTHROPIC_RETRIEVE,
                   messages=payloads.anthropic_messages())
     if stream:
         with client.messages.stream(**kwargs) as events:
@@ -245,7 +246,7 @@ def test_codex_turn_refused_as_rewritten_is_sent_again_and_trips_the_breaker(
 ) -> None:
     message = payloads.compact_json({
         "type": "response.create", "model": "gpt-5-codex", "instructions": "You are a coding agent.",
-        "store": False, "input": payloads.responses_input(),
+        "store": False, "tools": payloads.RESPONSES_RETRIEVE, "input": payloads.responses_input(),
     }).decode()
     fake.judge = lambda turn: (
         Verdict(socket_events=[CODEX_LIMITS]) if turn.body == message.encode()
