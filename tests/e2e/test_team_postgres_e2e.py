@@ -19,6 +19,8 @@ from typing import Any, Iterator
 import psycopg
 import pytest
 
+from headroom_mitm.addon.store.schema import head_revision
+
 from . import team_traffic
 from .conftest import Proxy, launch_proxy
 from .db_relay import DelayRelay
@@ -190,7 +192,7 @@ def test_three_proxies_on_one_postgres_lose_nothing_and_store_nothing_twice(
         refs = team_traffic.refs_sent_upstream(fake)
         originals = team_traffic.expected_originals(refs, [*CONVERSATIONS, 6, 7])
         _wait_for(lambda: _rows(direct, "SELECT count(*) FROM originals")[0][0] >= len(originals), "new originals")
-        assert _rows(direct, "SELECT version_num FROM alembic_version") == [("r0001",)]
+        assert _rows(direct, "SELECT version_num FROM alembic_version") == [(head_revision(),)]
         after = _rows(direct, "SELECT (SELECT count(*) FROM flows), (SELECT count(*) FROM tool_calls), (SELECT count(*) FROM originals)")[0]
         assert after == (sent, expected_calls, len(originals)) and after[0] > before[0]
         for ref in sorted(refs):

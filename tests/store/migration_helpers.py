@@ -52,3 +52,16 @@ def revisions_with_one_more(folder: Path, upgrade_body: str, revision: str = "r9
         "def downgrade() -> None:\n    pass\n"
     )
     return location
+
+
+def baseline_revisions(folder: Path) -> Path:
+    """The shipped revisions up to the baseline alone: a fresh log made from them is what the
+    baseline creates, whatever later revisions add."""
+    from headroom_mitm.addon.store.migrations import SCRIPT_LOCATION
+
+    location = folder / "baseline-migrations"
+    shutil.copytree(SCRIPT_LOCATION, location, ignore=shutil.ignore_patterns("__pycache__"))
+    for revision in (location / "versions").glob("r*.py"):
+        if not revision.name.startswith("r0001_"):
+            revision.unlink()
+    return location

@@ -21,6 +21,7 @@ from headroom_mitm.addon.store.schema import head_revision, schema_state
 
 from migration_helpers import (
     V1_SQLITE,
+    baseline_revisions,
     postgres_log_from_before_migrations,
     revisions_with_one_more,
     sqlite_log_from_before_migrations,
@@ -73,7 +74,7 @@ def test_the_models_and_the_revisions_agree(db_target: str) -> None:
 def test_the_baseline_is_exactly_the_schema_of_a_sqlite_log_from_before_migrations(tmp_path: Path) -> None:
     fresh = tmp_path / "fresh.db"
     engine = make_engine(str(fresh))
-    ensure_schema(engine)
+    ensure_schema(engine, baseline_revisions(tmp_path))
     engine.dispose()
 
     def schema(path: Path) -> list[tuple[str, str]]:
@@ -86,7 +87,9 @@ def test_the_baseline_is_exactly_the_schema_of_a_sqlite_log_from_before_migratio
 
 
 @pytest.mark.postgres
-def test_the_baseline_is_exactly_the_schema_of_a_postgres_log_from_before_migrations(postgres_url: str) -> None:
+def test_the_baseline_is_exactly_the_schema_of_a_postgres_log_from_before_migrations(
+    postgres_url: str, tmp_path: Path
+) -> None:
     import uuid
 
     import psycopg
@@ -101,7 +104,7 @@ def test_the_baseline_is_exactly_the_schema_of_a_postgres_log_from_before_migrat
         old_url = postgres_url.split("?")[0] + f"?options=-csearch_path%3D{old_schema}"
         postgres_log_from_before_migrations(old_url)
         engine = make_engine(postgres_url)
-        ensure_schema(engine)
+        ensure_schema(engine, baseline_revisions(tmp_path))
         engine.dispose()
 
         def shape(url: str) -> dict:

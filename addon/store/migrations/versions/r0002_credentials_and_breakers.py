@@ -7,10 +7,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from headroom_mitm.addon.store.models import UtcDateTime
-
 revision = "r0002"
 down_revision = "r0001"
+branch_labels = None
+depends_on = None
 
 _FLOW_COLUMNS = (
     ("agent", sa.String()),
@@ -36,9 +36,9 @@ def upgrade() -> None:
         sa.Column("credential_kind", sa.String(), nullable=False),
         sa.Column("provider", sa.String(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("tripped_at", UtcDateTime(), nullable=False),
+        sa.Column("tripped_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("flow_id", sa.Integer(), sa.ForeignKey("flows.id"), nullable=True),
-        sa.Column("reset_at", UtcDateTime(), nullable=True),
+        sa.Column("reset_at", sa.DateTime(timezone=True), nullable=True),
     )
     op.create_index("ix_breakers_credential_id", "breakers", ["credential_id"])
 
