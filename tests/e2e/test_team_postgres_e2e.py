@@ -1,7 +1,7 @@
 """A team's proxies on one PostgreSQL: three mitmdumps started at once on an empty database a few
-milliseconds away, the same conversations replayed through all three at the same time, one proxy
-restarted on a log of the previous schema version. Nothing is lost, nothing is stored twice, every
-#ref resolves, no password shows anywhere, and learn sees what one SQLite log of the traffic shows.
+milliseconds away, the same conversations replayed through all three at the same time, then all
+three restarted at once on a log of the previous schema version. Nothing is lost, nothing is stored
+twice, every #ref resolves, no password shows anywhere, and learn sees what one SQLite log of the traffic shows.
 """
 
 from __future__ import annotations
@@ -118,8 +118,8 @@ def test_three_proxies_on_one_postgres_lose_nothing_and_store_nothing_twice(
     started: list[Mitmdump] = []
     sent = 0
     try:
-        def proxy_starter(index: int, **options: str):
-            return lambda: launch_proxy(tmp_path / f"team{index}", fake.port, pki, started,
+        def proxy_starter(index: int, run: str = "", **options: str):
+            return lambda: launch_proxy(tmp_path / f"team{index}{run}", fake.port, pki, started,
                                         options={**SHIPPED_RULES, **options})
 
         team = _start_all([
@@ -170,21 +170,26 @@ def test_three_proxies_on_one_postgres_lose_nothing_and_store_nothing_twice(
         push = next(pattern for pattern in shared if pattern["trigger"] == "git push")
         assert push["evidence"] == len(CONVERSATIONS)  # a conversation seen by three proxies counts once
 
-        # --- a proxy restarted on a log of the previous schema version ------------------------
-        team[0].process.stop()
-        with psycopg.connect(direct, autocommit=True) as connection:
-            # the release before migrations had exactly the baseline's tables, and no alembic_version
-            connection.execute("DROP TABLE alembic_version")
+        # --- the team restarted on a log of the previous schema version ---------------------
+        # (the proxies are stopped first: a running proxy of this release cannot write a table
+        # that lacks its columns, and the release before would not run beside this one)
+        for proxy in team:
+            proxy.process.stop()
+        _to_the_release_before_migrations(direct)
         before = _rows(direct, "SELECT (SELECT count(*) FROM flows), (SELECT count(*) FROM tool_calls), (SELECT count(*) FROM originals)")[0]
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            # the others keep writing while it comes back and upgrades
-            busy = [pool.submit(team_traffic.replay, team[p], 6, team_url) for p in (1, 2)]
-            restarted = launch_proxy(tmp_path / "team0-again", fake.port, pki, started,
-                                     options={**SHIPPED_RULES, "headroom_db": f"@{url_file}"})
-            sent += sum(job.result() for job in busy)
-        assert "a log from before migrations" in restarted.output(), restarted.output()
-        assert "flow log: writing to" in restarted.output()
-        sent += team_traffic.replay(restarted, 7, team_url)
+        # all three come back at the same instant and race to upgrade it
+        team = _start_all([
+            proxy_starter(0, "-again", headroom_db=f"@{url_file}"),
+            proxy_starter(1, "-again", headroom_db=f"@{url_file}"),
+            proxy_starter(2, "-again", headroom_db=""),
+        ])
+        outputs = [proxy.output() for proxy in team]
+        assert any("a log from before migrations" in output for output in outputs), outputs
+        assert all("flow log: writing to" in output for output in outputs), outputs
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            jobs = [pool.submit(team_traffic.replay, team[p], conversation, team_url)
+                    for p, conversation in ((0, 7), (1, 6), (2, 7))]
+            sent += sum(job.result() for job in jobs)
 
         expected_calls = team_traffic.distinct_calls([*CONVERSATIONS, 6, 7])
         _wait_for(lambda: _rows(direct, "SELECT count(*) FROM flows")[0][0] >= sent, f"{sent} flows")
@@ -234,3 +239,24 @@ def _print_measurements(started: list[Mitmdump], sent: int, direct: str, relay: 
     stored = _rows(direct, "SELECT count(*) FROM flows")[0][0]
     print(f"\nteam e2e: {stored} flows stored / {sent} sent; batches run again: {sum(retried)} "
           f"(per proxy {retried}); relay chunks delayed {DELAY_PER_CHUNK_S * 1000:.0f} ms: {relay.chunks}")
+
+
+def _to_the_release_before_migrations(url: str) -> None:
+    """Turn the shared log back into what the release before migrations left: the baseline's
+    tables (later revisions undone by their own downgrades) and no alembic_version."""
+    from alembic import command
+    from alembic.config import Config
+
+    from headroom_mitm.addon.store.engine import make_engine
+    from headroom_mitm.addon.store.migrations import SCRIPT_LOCATION
+
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            config = Config()
+            config.set_main_option("script_location", str(SCRIPT_LOCATION))
+            config.attributes["connection"] = connection
+            command.downgrade(config, "r0001")
+            connection.exec_driver_sql("DROP TABLE alembic_version")
+    finally:
+        engine.dispose()

@@ -15,6 +15,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+from headroom_mitm.addon.store.schema import head_revision
+
 ROOT = Path(__file__).resolve().parents[2]
 OLD_LOG = ROOT / "tests" / "store" / "fixtures" / "flows-v1.db"
 
@@ -53,4 +55,4 @@ def test_an_old_log_is_upgraded_by_the_installed_package(tmp_path: Path) -> None
         env={"PYTHONPATH": ":".join([str(site), *dependencies]), "PATH": "/usr/bin:/bin"}, cwd=tmp_path,
     )
     assert finished.returncode == 0, finished.stderr
-    assert finished.stdout.split() == ["True", "r0001"]
+    assert finished.stdout.split() == ["True", head_revision()]
