@@ -23,6 +23,8 @@ __all__ = [
     "END",
     "AGENT_FILES",
     "render_lines",
+    "rendered",
+    "written_for",
     "render_block",
     "apply_block",
     "FileChange",
@@ -136,7 +138,12 @@ def render_line(pattern: Pattern) -> str:
 
 def render_lines(patterns: list[Pattern], limit: int = MAX_LINES) -> list[str]:
     """Ranked bullets, at most ``limit``, none naming a path under a home directory."""
-    lines: list[str] = []
+    return [line for _, line in rendered(patterns, limit)]
+
+
+def rendered(patterns: list[Pattern], limit: int = MAX_LINES) -> list[tuple[Pattern, str]]:
+    """(pattern, its bullet) for what :func:`render_lines` writes."""
+    lines: list[tuple[Pattern, str]] = []
     seen: set[str] = set()
     for pattern in patterns:
         if not pattern.advice:
@@ -148,10 +155,22 @@ def render_lines(patterns: list[Pattern], limit: int = MAX_LINES) -> list[str]:
         if line in seen:
             continue
         seen.add(line)
-        lines.append(line)
+        lines.append((pattern, line))
         if len(lines) >= limit:
             break
     return lines
+
+
+def written_for(chosen: list[Pattern], limit: int = MAX_LINES) -> list[tuple[str, str]]:
+    """(scope, line) for every line ``--project all`` writes from ``chosen``: each project's
+    file, with a line that recurs across projects counted once under "all"."""
+    from headroom_mitm.learn.mine import select_patterns
+
+    written: dict[tuple[str, str], None] = {}
+    for project in sorted({name for pattern in chosen for name in pattern.projects if name}):
+        for pattern, line in rendered(select_patterns(chosen, project, 1), limit):
+            written[(pattern.scope, line)] = None
+    return list(written)
 
 
 def render_block(lines: list[str]) -> str:

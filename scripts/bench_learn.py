@@ -3,10 +3,13 @@
     python scripts/bench_learn.py                    # precision and recall per labelled corpus
     python scripts/bench_learn.py --scale 1000000    # also: learn from a synthesised 1M-call log
 
-Quality: each file in tests/learn/labels/ names a corpus under ../shared/data/traces and the
-patterns a careful reader would write down. A mined pattern (at the file's min_evidence) is a true
-positive when it matches a label; precision = matched patterns / patterns, recall = labels found
-/ labels.
+Quality: each file in tests/learn/labels/ names a corpus under ../shared/data/traces, the lessons
+a careful reader would write down (each for one repository, or "all"), the sessions that show
+each, and lines that must never be written. The corpus is split by session into a tuning and a
+checking half (tests/trace_bodies.py's split_by_session); for each half, and for the whole, the
+lines `headroom learn --project all` would write are scored: precision = written lines that match
+a lesson (and no "never" rule) / written lines; recall = lessons found / lessons the half shows
+(at least min_sessions of their sessions in it).
 
 Scale: scripts/synth_log.py writes a SQLite log of N tool calls built from the real ones; the
 learner then runs in a child process (``headroom learn LOG --project all --json``) whose wall
@@ -32,37 +35,80 @@ TRACES = REPO.parent / "shared" / "data" / "traces"
 LABELS = REPO / "tests" / "learn" / "labels"
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
+sys.path.insert(0, str(REPO / "tests"))
 
 
-def matches(label: dict, pattern: dict) -> bool:
-    if label.get("kind") and pattern["kind"] != label["kind"]:
+def line_matches(lesson: dict, scope: str, line: str) -> bool:
+    """A written line is the lesson when it is written for the lesson's scope and says what the
+    lesson says (every expression in ``line`` found in it)."""
+    if lesson["scope"] != scope:
         return False
-    if "trigger" in label and pattern["trigger"] != label["trigger"]:
-        return False
-    if "error" in label and label["error"] not in pattern["error"]:
-        return False
-    if "missing" in label and pattern.get("missing") != label["missing"]:
-        return False
-    if "fix" in label and not re.search(label["fix"], pattern["fix"]):
-        return False
-    if "alternative" in label:
-        rivals = [fix["fix"] for fix in pattern.get("fixes", [])[1:]]
-        if not any(re.search(label["alternative"], rival) for rival in rivals):
-            return False
-    return True
+    return all(re.search(expression, line, re.I) for expression in lesson["line"])
 
 
-def mine_corpus(corpus: Path, min_evidence: int) -> list[dict]:
-    from headroom_mitm.learn.importers import iter_transcripts
+def written_lines(files: list[Path], min_evidence: int) -> list[tuple[str, str]]:
+    """(scope, line) for every line ``headroom learn --project all`` would write from ``files``:
+    a project's own lines under its repository's name, the cross-project section under "all"
+    (counted once, though every project's file repeats it)."""
+    from headroom_mitm.learn.importers import READERS, detect_agent
     from headroom_mitm.learn.mine import mine, select_patterns
     from headroom_mitm.learn.records import chronological_key
+    from headroom_mitm.learn.write import written_for
 
-    records = [call for _, _, calls in iter_transcripts([corpus]) for call in calls]
+    records = []
+    for path in files:
+        agent = detect_agent(path)
+        if agent:
+            records.extend(READERS[agent](path))
     records.sort(key=chronological_key)
-    return [pattern.as_json() for pattern in select_patterns(mine(records).patterns, None, min_evidence)]
+    chosen = select_patterns(mine(records).patterns, None, min_evidence)
+    return written_for(chosen)
+
+
+def corpus_files(corpus: Path) -> list[Path]:
+    from headroom_mitm.learn.importers import find_transcripts
+
+    return sorted(path for _, path in find_transcripts([corpus]))
+
+
+def score(spec: dict, files: list[Path]) -> dict:
+    from trace_bodies import session_of
+
+    sessions = {session_of(path) for path in files}
+    default_min = spec.get("min_evidence", 2)
+    lines = written_lines(files, default_min) if files else []
+    lessons = spec["lessons"]
+    never = [rule["pattern"] for rule in spec.get("never", [])]
+    # a lesson this half can show: enough of the sessions that show it are in the half
+    expected = [
+        lesson for lesson in lessons
+        if len(sessions & set(lesson["sessions"])) >= lesson.get("min_sessions", default_min)
+    ]
+    good, bad, forbidden = [], [], []
+    for scope, line in lines:
+        if any(re.search(pattern, line) for pattern in never):
+            forbidden.append((scope, line))
+            bad.append((scope, line))
+        elif any(line_matches(lesson, scope, line) for lesson in lessons):
+            good.append((scope, line))
+        else:
+            bad.append((scope, line))
+    found = [lesson for lesson in expected if any(line_matches(lesson, s, l) for s, l in good)]
+    return {
+        "sessions": len(sessions),
+        "written": len(lines),
+        "expected": len(expected),
+        "precision": len(good) / len(lines) if lines else 1.0,
+        "recall": len(found) / len(expected) if expected else 1.0,
+        "unmatched": [f"[{scope}] {line}" + ("   <- never" if (scope, line) in forbidden else "") for scope, line in bad],
+        "missed": [f"[{lesson['scope']}] {lesson['id']}" for lesson in expected if lesson not in found],
+    }
 
 
 def quality() -> list[dict]:
+    """Per labelled corpus and per half of it (tests/trace_bodies.py's split by session)."""
+    from trace_bodies import split_by_session
+
     rows = []
     for label_file in sorted(LABELS.glob("*.yaml")):
         spec = yaml.safe_load(label_file.read_text())
@@ -70,25 +116,10 @@ def quality() -> list[dict]:
         if not corpus.exists():
             print(f"skipped {label_file.name}: traces not found at {corpus}")
             continue
-        patterns = mine_corpus(corpus, spec.get("min_evidence", 2))
-        labels = spec["patterns"]
-        matched_patterns = [p for p in patterns if any(matches(label, p) for label in labels)]
-        found = [label for label in labels if any(matches(label, p) for p in patterns)]
-        rows.append(
-            {
-                "corpus": spec["corpus"],
-                "patterns": len(patterns),
-                "labels": len(labels),
-                "precision": len(matched_patterns) / len(patterns) if patterns else 1.0,
-                "recall": len(found) / len(labels) if labels else 1.0,
-                "unmatched": [f"{p['trigger']} | {p['error']} | {p['fix']}" for p in patterns if p not in matched_patterns],
-                "missed": [
-                    f"{label.get('trigger') or label.get('missing') or label.get('kind')} | {label.get('error', '')}"
-                    for label in labels
-                    if label not in found
-                ],
-            }
-        )
+        files = corpus_files(corpus)
+        tuning, checking = split_by_session(files)
+        for half, part in (("tuning", tuning), ("checking", checking), ("all", files)):
+            rows.append({"corpus": spec["corpus"], "half": half, **score(spec, part)})
     return rows
 
 
@@ -132,9 +163,12 @@ def main() -> int:
     parser.add_argument("--verbose", action="store_true", help="list unmatched patterns and missed labels")
     args = parser.parse_args()
 
-    print(f"{'corpus':<16} {'patterns':>8} {'labels':>6} {'precision':>9} {'recall':>6}")
+    print(f"{'corpus':<16} {'half':<9} {'sessions':>8} {'written':>7} {'lessons':>7} {'precision':>9} {'recall':>6}")
     for row in quality():
-        print(f"{row['corpus']:<16} {row['patterns']:>8} {row['labels']:>6} {row['precision']:>9.2f} {row['recall']:>6.2f}")
+        print(
+            f"{row['corpus']:<16} {row['half']:<9} {row['sessions']:>8} {row['written']:>7} {row['expected']:>7} "
+            f"{row['precision']:>9.2f} {row['recall']:>6.2f}"
+        )
         if args.verbose:
             for line in row["unmatched"]:
                 print(f"    not labelled: {line}")
