@@ -37,7 +37,7 @@ _DESCRIPTION = (
 _EXAMPLE = """\
 example:
   headroom mcp                               # serve the flow log at ~/.headroom/flows.db over stdio
-  claude mcp add headroom -- headroom mcp    # what `headroom setup` registers for Claude Code
+  claude mcp add --scope user headroom -- headroom mcp   # what `headroom setup` registers for Claude Code
 """
 
 
@@ -135,6 +135,9 @@ class Registration:
     command: str
     args: tuple[str, ...] = ("mcp",)
     env: dict[str, str] = field(default_factory=dict)
+    env_vars: tuple[str, ...] = ()
+    """Variables Codex passes to the server from its own environment (it passes only a few by
+    default): ``HEADROOM_DB`` when the flow log's URL holds a password kept out of the config."""
     name: str = SERVER_NAME
 
     def claude_code(self) -> dict[str, Any]:
@@ -151,17 +154,19 @@ class Registration:
                  "args = [" + ", ".join(_toml_string(arg) for arg in self.args) + "]"]
         if self.env:
             lines.append("env = { " + ", ".join(f"{_toml_string(k)} = {_toml_string(v)}" for k, v in self.env.items()) + " }")
+        if self.env_vars:
+            lines.append("env_vars = [" + ", ".join(_toml_string(name) for name in self.env_vars) + "]")
         return "\n".join(lines) + "\n"
 
 
-def registration(db: str | None = None, command: str | None = None) -> Registration:
+def registration(db: str | None = None, command: str | None = None, env_vars: tuple[str, ...] = ()) -> Registration:
     """The registration for this installation: the ``headroom`` beside the running Python (or
-    on PATH), and ``--db`` when the flow log is not the default one."""
+    on PATH), and ``--db`` when given."""
     if command is None:
         beside = Path(sys.executable).with_name("headroom")
         command = str(beside) if beside.exists() else (shutil.which("headroom") or "headroom")
     args: tuple[str, ...] = ("mcp",) if db is None else ("mcp", "--db", db)
-    return Registration(command=command, args=args)
+    return Registration(command=command, args=args, env_vars=env_vars)
 
 
 def _toml_string(value: str) -> str:

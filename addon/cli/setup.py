@@ -11,7 +11,7 @@ from pathlib import Path
 _EXAMPLES = """\
 examples:
   headroom setup --dry-run            # every file it would change, what and why; writes nothing
-  headroom setup                      # CA, bundle, shell rc blocks, Claude Code and Codex settings
+  headroom setup                      # CA, bundle, shell rc blocks, Claude Code and Codex settings and MCP
   headroom setup --trust system --service
   headroom setup --status
   headroom setup --undo               # restores every file it changed
@@ -25,7 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Create mitmproxy's CA if missing (without starting the proxy) and the bundle of "
         "system roots plus that CA; write the proxy and trust variables to ~/.headroom/env.sh and a "
         "managed block in your shell rc files that sources it; set them in Claude Code's "
-        "settings.json env and Codex's .env. Text outside its own blocks and keys is never touched. "
+        "settings.json env and Codex's .env; register headroom mcp (the model's way back to what "
+        "markers leave out) in ~/.claude.json and ~/.codex/config.toml. Text outside its own blocks and keys is never touched. "
         "Running it again changes nothing; --undo restores each file as it was.",
         epilog=_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -53,12 +54,18 @@ def run(args: argparse.Namespace) -> int:
     from headroom_mitm.addon.setup import apply
     from headroom_mitm.addon.setup.steps import Target
     from headroom_mitm.addon.store.engine import default_db_path
+    from headroom_mitm.addon.store.target import TargetError, resolve_target
 
+    try:
+        flow_log = resolve_target(None)
+    except TargetError as exc:
+        print(f"headroom setup: {exc}", file=sys.stderr)
+        return 1
     home = Path.home()
     target = Target(
         home=home, headroom_home=default_db_path().parent, confdir=Path(os.path.expanduser(args.confdir)),
         host=args.host, port=args.port, trust=args.trust,
-        trust_root=Path(args.trust_root) if args.trust_root else None, service=args.service,
+        trust_root=Path(args.trust_root) if args.trust_root else None, service=args.service, flow_log=flow_log,
     )
     if args.undo:
         return apply.undo(target, sys.stdout)

@@ -75,7 +75,7 @@ def undo(target: Target, out: TextIO) -> int:
     kept = False
     for path_text, entry in reversed(list(record.files.items())):
         edit = FileEdit(path=Path(path_text), after=None, what=entry["what"], why="",
-                        kind=entry["kind"], ours=entry.get("ours") or {})
+                        kind=entry["kind"], ours=entry.get("ours") or {}, container=entry.get("container", "env"))
         current = edit.current()
         before = Record.before_of(entry)
         shown = target.shown(edit.path)
@@ -152,9 +152,9 @@ def _without_ours(edit: FileEdit, current: bytes) -> bytes | None:
         return None
     if edit.kind == "block":
         return blocks.without_block(text).encode()
-    if edit.kind == "json-env":
+    if edit.kind in ("json-env", "json-members"):
         try:
-            return remove_members(text, "env", edit.ours).encode()
+            return remove_members(text, edit.container, edit.ours).encode()
         except (JsonEditError, ValueError):
             return None
     return None

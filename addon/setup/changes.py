@@ -11,7 +11,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 @dataclass
 class FileEdit:
@@ -22,9 +22,12 @@ class FileEdit:
     why: str
     kind: str = "generated"
     """How ``--undo`` takes out only our part when the user changed the file since: ``generated``
-    (the whole file is ours), ``block`` (a managed block) or ``json-env`` (keys in ``env``)."""
-    ours: dict[str, str] = field(default_factory=dict)
-    """For ``json-env``: the keys and values set."""
+    (the whole file is ours), ``block`` (a managed block), ``json-env`` (keys in ``env``) or
+    ``json-members`` (keys in the top-level object ``container``)."""
+    ours: dict[str, Any] = field(default_factory=dict)
+    """For ``json-env`` and ``json-members``: the keys and values set."""
+    container: str = "env"
+    """For ``json-members``: the object holding them (Claude Code's ``mcpServers``)."""
     mode: Optional[int] = None
     """Permissions for a file created new (a private key: 0600)."""
 
@@ -134,7 +137,8 @@ class Record:
         if entry is None:  # the first change keeps the true original; later ones only move "after"
             entry = {"before": None if before is None else base64.b64encode(before).decode("ascii"),
                      "made_dirs": [str(folder) for folder in _missing_parents(edit.path)]}
-        entry.update(after_sha256=sha256(edit.after), what=edit.what, kind=edit.kind, ours=edit.ours)
+        entry.update(after_sha256=sha256(edit.after), what=edit.what, kind=edit.kind, ours=edit.ours,
+                     container=edit.container)
         self.files[key] = entry
 
     def note_commands(self, commands: Commands) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from json.decoder import scanstring
+from typing import Any, Mapping
 
 _DECODER = json.JSONDecoder()
 _WHITESPACE = " \t\n\r"
@@ -30,7 +31,7 @@ class _Member:
     value_end: int
 
 
-def set_members(raw: str, container: str, values: dict[str, str]) -> str:
+def set_members(raw: str, container: str, values: Mapping[str, Any]) -> str:
     """``raw`` with ``raw[container][key] = value`` for each item (``container`` created if missing)."""
     try:
         document = json.loads(raw)
@@ -56,7 +57,7 @@ def set_members(raw: str, container: str, values: dict[str, str]) -> str:
     return raw
 
 
-def remove_members(raw: str, container: str, values: dict[str, str]) -> str:
+def remove_members(raw: str, container: str, values: Mapping[str, Any]) -> str:
     """``raw`` without the members of ``container`` that still hold exactly ``values``."""
     for key, value in values.items():
         start = _skip(raw, 0)
@@ -72,7 +73,7 @@ def remove_members(raw: str, container: str, values: dict[str, str]) -> str:
     return raw
 
 
-def _set_one(raw: str, container: str, key: str, value: str) -> str:
+def _set_one(raw: str, container: str, key: str, value: Any) -> str:
     top_start = _skip(raw, 0)
     members, _ = _members(raw, top_start)
     holder = [member for member in members if member.key == container][-1]

@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Optional
 
 from headroom_mitm.addon.cli.env import bundle_content, environment
+from headroom_mitm.addon.cli.mcp import Registration, registration
 from headroom_mitm.addon.setup import blocks
 from headroom_mitm.addon.setup.changes import Commands, FileEdit, Problem
 from headroom_mitm.addon.setup.jsonedit import JsonEditError, set_members
+from headroom_mitm.addon.setup.mcp_servers import (Planned, claude_code_config, mcp_db, plan_claude_code_mcp,
+                                                   plan_codex_mcp)
 from headroom_mitm.addon.setup.service import plan_service
 from headroom_mitm.addon.setup.trust import plan_trust
 
@@ -37,6 +40,8 @@ class Target:
     trust: str = "none"
     trust_root: Optional[Path] = None
     service: bool = False
+    flow_log: Optional[str] = None
+    """The flow log ``headroom mcp`` reads (None: the one under ``headroom_home``)."""
     platform: str = sys.platform
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
 
@@ -84,10 +89,12 @@ def plan(target: Target) -> Plan:
                                  "system roots plus mitmproxy's CA",
                                  "for clients whose trust variable replaces their whole store"))
     result.edits += _shell(target, variables)
-    for step in (_claude_code, _codex):
+    for step in (_claude_code, _codex, _claude_code_mcp, _codex_mcp):
         outcome = step(target, variables)
         if isinstance(outcome, Problem):
             result.problems.append(outcome)
+        elif isinstance(outcome, str):
+            result.notes.append(outcome)
         else:
             result.edits += outcome
     if target.trust == "system":
@@ -183,6 +190,27 @@ def _codex(target: Target, variables: dict[str, str]) -> list[FileEdit]:
     body = "\n".join(f"{key}={_dotenv_quote(variables[key])}" for key in CODEX_KEYS)
     return [FileEdit(dotenv, blocks.with_block(text, body).encode(), "the proxy and SSL_CERT_FILE",
                      "Codex loads this file itself, however it was started", kind="block")]
+
+
+def _mcp_registration(target: Target) -> Registration:
+    db, passed_through = mcp_db(target.flow_log or str(target.headroom_home / "flows.db"))
+    return registration(db=db, env_vars=passed_through)
+
+
+def _claude_code_mcp(target: Target, variables: dict[str, str]) -> Planned:
+    config = claude_code_config(target.home, target.environ)
+    folder = Path(target.environ.get("CLAUDE_CONFIG_DIR") or target.home / ".claude")
+    if not folder.is_dir() and not config.exists():
+        return []
+    return plan_claude_code_mcp(config, target.shown(config), _mcp_registration(target))
+
+
+def _codex_mcp(target: Target, variables: dict[str, str]) -> Planned:
+    folder = Path(target.environ.get("CODEX_HOME") or target.home / ".codex")
+    if not folder.is_dir():
+        return []
+    config = folder / "config.toml"
+    return plan_codex_mcp(config, target.shown(config), _mcp_registration(target))
 
 
 def _dotenv_quote(value: str) -> str:
