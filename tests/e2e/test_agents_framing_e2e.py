@@ -5,20 +5,24 @@
   read as tool outputs, compressed inside their framing (losslessly: it has no retrieve tool),
   resent unchanged, its failing test is logged as a failure with its exit code, and one
   conversation is one session.
-- Claude Code with ``headroom mcp`` registered: the scripted model reads the ref of a log the proxy
-  elided and calls ``mcp__headroom__headroom_retrieve`` on it; Claude Code runs the MCP server, and
-  the original reaches the model as the tool's result, uncompressed.
+- Claude Code after ``headroom setup`` (which registers ``headroom mcp``): the scripted model reads
+  the ref of a log the proxy elided and calls ``mcp__headroom__headroom_retrieve`` on it; Claude
+  Code runs the MCP server, and the original reaches the model as the tool's result, byte for byte.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from headroom_mitm.addon.cli.mcp import registration
+from headroom_mitm.addon.compress.markers import ref_of
 
 from .agents.checks import assert_resent_unchanged, command_output, output_of_turn, wait_for_flows
 from .agents.clis import ClaudeCode, Credential, MiniSweAgent
@@ -27,7 +31,8 @@ from .agents.install import InstalledAgent
 from .agents.session import AgentSession, run_session
 from .agents.workspace import COMMANDS, make_workspace
 from .fake_provider import FakeProvider
-from .harness import read_rows, wait_for_rows
+from .conftest import Proxy
+from .harness import wait_for_rows
 from .scripted_model import Exchange, Say, Shell, ToolCall
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(INSTALL_AND_RUN_TIMEOUT_S)]
@@ -37,6 +42,7 @@ MINI_TURNS = [Shell(COMMANDS["log_tail"]), Shell(COMMANDS["git_log_stat"]), Shel
               Shell(COMMANDS["failing_test"]), Shell("echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT")]
 GIT_LOG, FAILING_TEST = 2, 3
 RETRIEVE = "mcp__headroom__headroom_retrieve"
+HEADROOM = Path(sys.executable).with_name("headroom")
 _REF = re.compile(r"\[headroom: log [^\[\]#\n]*#([0-9a-f]{12})\]")
 
 
@@ -102,11 +108,31 @@ def _retrieve_what_was_elided(exchange: Exchange) -> ToolCall | Say:
     return ToolCall(RETRIEVE, {"ref": refs[0]}, note="Reading what the marker left out.")
 
 
-class ClaudeCodeWithTools(ClaudeCode):
-    """Claude Code sending its MCP tools with every request, as `tools`, not behind ToolSearch."""
+@dataclass
+class SetUpClaudeCode(ClaudeCode):
+    """Claude Code in a HOME that ``headroom setup`` has run in: the proxy in its settings'
+    ``env``, ``headroom mcp`` (on the proxy's flow log) a user-scope server in ``~/.claude.json``."""
+
+    proxy: Proxy | None = None
+    tool_search: bool = True
+    """False: Claude Code sends its MCP tools with every request, in ``tools``, not behind ToolSearch."""
+
+    def prepare(self, workdir: Path) -> None:
+        super().prepare(workdir)  # Claude Code's own state first: setup edits it as a user's file
+        assert self.proxy is not None
+        env = {"HOME": str(self.home), "PATH": os.environ["PATH"], "SHELL": "/bin/bash",
+               "HEADROOM_HOME": str(self.home / ".headroom"), "HEADROOM_DB": str(self.proxy.db_path)}
+        done = subprocess.run([str(HEADROOM), "setup", "--port", str(self.proxy.port),
+                               "--confdir", str(self.proxy.process.confdir)],
+                              env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "wrote ~/.claude.json: headroom mcp" in done.stdout, done.stdout
 
     def environment(self) -> dict[str, str]:
-        return {**super().environment(), "ENABLE_TOOL_SEARCH": "false"}
+        env = super().environment()
+        if not self.tool_search:
+            env["ENABLE_TOOL_SEARCH"] = "false"
+        return env
 
 
 @pytest.fixture(scope="module", params=["deferred", "listed"])
@@ -117,12 +143,9 @@ def claude_code_retrieving(request: pytest.FixtureRequest, claude_code_cli: Inst
     ToolSearch before the model calls it; ``listed``: with tool search off, in ``tools``."""
     proxy = start_module_proxy(options={"headroom_rules": ""}, name=f"claude-mcp-{request.param}-proxy")
     workdir = make_workspace(tmp_path_factory.mktemp("claude-mcp-project"))
-    home = tmp_path_factory.mktemp("claude-mcp-home")
-    config = home / "mcp.json"
-    config.write_text(json.dumps({"mcpServers": {"headroom": registration(db=str(proxy.db_path)).claude_code()}}))
-    agent_class = ClaudeCode if request.param == "deferred" else ClaudeCodeWithTools
-    agent = agent_class(claude_code_cli, home, credential=Credential.anthropic_api_key(),
-                        extra_args=("--mcp-config", str(config), "--strict-mcp-config"))
+    agent = SetUpClaudeCode(claude_code_cli, tmp_path_factory.mktemp("claude-mcp-home"),
+                            credential=Credential.anthropic_api_key(), proxy=proxy,
+                            tool_search=request.param == "deferred")
     # the first command gives `headroom mcp` time to connect: outputs sent before the model
     # knows of the tool are compressed losslessly and keep that form
     turns = [Shell("sleep 3 && git log --oneline -3"), Shell(COMMANDS["log_tail"])]
@@ -146,8 +169,11 @@ def test_claude_code_reads_back_what_a_marker_left_out(claude_code_retrieving: A
     refs = _REF.findall(sent_log)
     assert refs, f"the log was not elided behind a ref:\n{sent_log[:1500]}"
     retrieved = output_of_turn(session.script, len(session.script.turns) - 2)
+    # what came back is the original the ref names, byte for byte (a ref is its text's hash) ...
+    assert ref_of(retrieved) == refs[0], f"the retrieve call did not give back #{refs[0]}:\n{retrieved[:500]}"
+    # ... and it is the very lines the marker stood for: between the lines kept around the marker
+    lines = sent_log.split("\n")
+    at = next(number for number, line in enumerate(lines) if f"#{refs[0]}]" in line)
     raw_log = command_output(session.workdir, COMMANDS["log_tail"])
-    assert len(retrieved) > 200 and retrieved.rstrip("\n") in raw_log, retrieved[:500]
-    assert retrieved not in sent_log  # the lines the marker stood for, not what the model had
-    originals = [row["content"] for row in read_rows(session.proxy.db_path, "originals") or []]
-    assert any(retrieved.rstrip("\n") in original for original in originals)
+    assert "\n".join([lines[at - 1], retrieved, lines[at + 1]]) in raw_log, retrieved[:500]
+    assert retrieved not in sent_log, "the model had those lines already"
