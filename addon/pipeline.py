@@ -22,7 +22,8 @@ from typing import Any, Mapping
 
 from headroom_mitm.addon import token_mode
 from headroom_mitm.addon.framing import outputs as framing_outputs
-from headroom_mitm.addon.compress._base import Compressed, Context, not_longer
+from headroom_mitm.addon.compress import REGISTRY
+from headroom_mitm.addon.compress._base import Compressed, CompressorSpec, Context, not_longer
 from headroom_mitm.addon.memo import LruMemo
 from headroom_mitm.addon.retrieval import announced_at, is_retrieve_tool
 from headroom_mitm.addon.tool_output import JsonPath, ToolOutput
@@ -345,8 +346,8 @@ class _RulesFacts:
         known = self._known.get(id(steps))
         if known is None or known[0] is not steps:
             key = tuple((step.name, _canonical(dict(step.params))) for step in steps)
-            uses_sent = any(getattr(self.rules.registry.get(step.name), "uses_earlier_texts", False)
-                            for step in steps)
+            uses_sent = any(spec is not None and spec.uses_earlier_texts
+                            for spec in map(self.rules.registry.get, (step.name for step in steps)))
             known = (steps, key, uses_sent)
             if len(self._known) > 4096:
                 self._known.clear()
@@ -409,13 +410,22 @@ def _mentioned_paths(arguments: Any, access: tuple[str, str] | None) -> tuple[st
     return tuple(sorted(paths))
 
 
+def _runnable(rules: RuleSet, name: str) -> CompressorSpec | None:
+    """The compressor that runs for ``name``: the rule set's own when it was validated against
+    runnable ones (a stand-in registry), else the installed compressor it declares."""
+    declared = rules.registry.get(name)
+    if declared is None or isinstance(declared, CompressorSpec):
+        return declared
+    return REGISTRY.get(name)
+
+
 def _run_steps(text: str, steps: tuple[Any, ...], rules: RuleSet, ctx: Context) -> _Result:
     """Apply the rule's compressors in order; any failure leaves the output as it was."""
     current = text
     originals: list[str] = []
     lossy = False
     for step in steps:
-        spec = rules.registry.get(step.name)
+        spec = _runnable(rules, step.name)
         if spec is None:
             return _Result(text, 0, (), False, f"compressor {step.name!r} is not installed")
         try:

@@ -19,21 +19,16 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
+from headroom_mitm.rules.registry import RETRIEVE_TOOL, is_retrieve_tool
+
 __all__ = ["RETRIEVE_TOOL", "is_retrieve_tool", "tool_names", "announced_at", "Page", "page"]
 
-RETRIEVE_TOOL = "headroom_retrieve"
-_NAMESPACED = re.compile(r"(?:^|__|[./:])headroom_retrieve$")
-"""Claude Code names MCP tools ``mcp__<server>__<tool>``; other clients use dots or slashes."""
 _TOOL_LISTS = ("tools", "functionDeclarations", "function_declarations")
 _DEFERRED = re.compile(r"load tool schemas before calling them:\s*([^\n\"<]+)")
 """Claude Code's note naming the tools it defers behind ToolSearch (MCP tools, by default): the
 model loads one by name and calls it, so a tool named there is one the model has."""
 DEFAULT_LIMIT = 16_000
 MAX_LIMIT = 100_000
-
-
-def is_retrieve_tool(name: str | None) -> bool:
-    return bool(name) and _NAMESPACED.search(name) is not None  # type: ignore[arg-type]
 
 
 def tool_names(definitions: Iterable[Any]) -> Iterator[str]:

@@ -1,6 +1,6 @@
 """The ``framings`` section: more shapes in which agents put a command's output (rules/README.md).
 
-Each entry becomes an ``addon.framing.Framing``, tried before the built-in ones. Regular
+Each entry becomes a ``rules.framing_shape.Framing``, tried before the built-in ones. Regular
 expressions are compiled here, with ``.`` matching line breaks, so a broken one is reported with
 its file and line instead of failing on the first request it meets.
 """
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from headroom_mitm.addon.framing import Framing
+from headroom_mitm.rules.framing_shape import Framing
 
 if TYPE_CHECKING:
     from headroom_mitm.rules.schema import _Checker

@@ -6,10 +6,11 @@ import logging
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from headroom_mitm.addon.framing import BUILTIN_FRAMINGS
 from headroom_mitm.rules.credentials import CredentialPolicies, CredentialRule
 from headroom_mitm.rules.errors import RulesError, RulesErrors
+from headroom_mitm.rules.framing_builtin import BUILTIN_FRAMINGS
 from headroom_mitm.rules.match import BUILTIN_HOSTS, FileTools, Rule, RuleSet, compile_globs
+from headroom_mitm.rules.registry import DECLARED, CompressorInfo
 from headroom_mitm.rules.schema import RuleFile, read_rule_file
 from headroom_mitm.rules.token_mode import TokenModePolicy
 
@@ -18,20 +19,22 @@ logger = logging.getLogger(__name__)
 DEFAULT_RULES_PATH = Path(__file__).with_name("default.yaml")
 
 
-def compressor_registry() -> dict[str, Any]:
-    """Compressor name -> CompressorSpec from ``addon.compress`` (a mapping or a list of specs)."""
-    from headroom_mitm.addon.compress import REGISTRY
-
-    return normalise_registry(REGISTRY)
+Registry = Mapping[str, CompressorInfo] | Iterable[CompressorInfo]
+"""The compressors a file may name: by name, or a list of them."""
 
 
-def normalise_registry(registry: Mapping[str, Any] | Iterable[Any]) -> dict[str, Any]:
+def compressor_registry() -> dict[str, CompressorInfo]:
+    """Compressor name -> declaration, from ``rules/registry.py``."""
+    return normalise_registry(DECLARED)
+
+
+def normalise_registry(registry: Registry) -> dict[str, CompressorInfo]:
     if isinstance(registry, Mapping):
         return dict(registry)
     return {spec.name: spec for spec in registry}
 
 
-def check_rules(path: str | None, registry: Mapping[str, Any] | Iterable[Any] | None = None) -> tuple[RuleSet | None, list[RulesError]]:
+def check_rules(path: str | None, registry: Registry | None = None) -> tuple[RuleSet | None, list[RulesError]]:
     """Every problem in a rule file (and its base), plus the rule set when there is none."""
     reg = compressor_registry() if registry is None else normalise_registry(registry)
     default_text = DEFAULT_RULES_PATH.read_text(encoding="utf-8")
@@ -52,7 +55,7 @@ def check_rules(path: str | None, registry: Mapping[str, Any] | Iterable[Any] | 
     return _build([user_file], reg, safety_net=default_file), []
 
 
-def load_rules(path: str | None = None, registry: Mapping[str, Any] | Iterable[Any] | None = None) -> RuleSet:
+def load_rules(path: str | None = None, registry: Registry | None = None) -> RuleSet:
     """The rules in ``path`` (None: the shipped ``default.yaml``); raises ``RulesError``."""
     rule_set, errors = check_rules(path, registry)
     if errors:

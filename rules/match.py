@@ -7,11 +7,11 @@ import functools
 import re
 import shlex
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Protocol
 
-from headroom_mitm.addon.retrieval import is_retrieve_tool
-from headroom_mitm.addon.tool_output import ToolOutput
 from headroom_mitm.rules.credentials import CredentialPolicies
+from headroom_mitm.rules.framing_shape import Framing
+from headroom_mitm.rules.registry import CompressorInfo, is_retrieve_tool
 from headroom_mitm.rules.schema import RuleSpec, Step
 
 if TYPE_CHECKING:  # rules.token_mode builds on compile_globs below
@@ -27,6 +27,17 @@ BUILTIN_HOSTS = frozenset({
     "openrouter.ai",
 })
 """Hosts intercepted whatever the rule file says; a file can only add to them."""
+
+
+class Output(Protocol):
+    """What a rule reads of a tool output (``addon.tool_output.ToolOutput`` is one)."""
+
+    @property
+    def provider(self) -> str: ...
+    @property
+    def tool_name(self) -> str: ...
+    @property
+    def is_error(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -69,7 +80,7 @@ class Rule:
     def label(self) -> str:
         return f"{self.source}:{self.spec.line} ({self.spec.name})"
 
-    def matches(self, output: ToolOutput, kind: str, tokens: int, model: str, mode: str, age: int) -> bool:
+    def matches(self, output: Output, kind: str, tokens: int, model: str, mode: str, age: int) -> bool:
         s = self.spec
         if s.mode is not None and mode not in s.mode:
             return False
@@ -161,12 +172,12 @@ class RuleSet:
     files: FileTools
     token_mode: TokenModePolicy
     """What token mode may retire from earlier turns."""
-    registry: Mapping[str, Any]
-    """Compressor name -> CompressorSpec, as validated against."""
+    registry: Mapping[str, CompressorInfo]
+    """Compressor name -> its declaration, as validated against."""
     sources: tuple[str, ...]
     """The files this set was read from, the base first."""
-    framings: tuple[Any, ...] = ()
-    """``addon.framing.Framing``: the shapes of command outputs agents send outside tool calls
+    framings: tuple[Framing, ...] = ()
+    """ the shapes of command outputs agents send outside tool calls
     (the rule files' first, then the built-in ones)."""
     credentials: CredentialPolicies = field(default_factory=CredentialPolicies)
     """How far a request may be rewritten, by its credential (``credentials:``)."""
@@ -179,7 +190,7 @@ class RuleSet:
     def is_verbatim(self, tool_name: str) -> bool:
         return bool(self._verbatim_re and self._verbatim_re.match(tool_name or ""))
 
-    def decide(self, output: ToolOutput, kind: str, tokens: int, model: str,
+    def decide(self, output: Output, kind: str, tokens: int, model: str,
                mode: str = "cache", age: int = 0) -> Decision:
         """What to do with ``output``. ``age`` (later tool turns) is only known in token mode."""
         if is_retrieve_tool(output.tool_name):

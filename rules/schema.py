@@ -65,7 +65,7 @@ class RuleFile:
     files: dict[str, list[str]] = field(default_factory=dict)
     token_mode: dict[str, Any] = field(default_factory=dict)
     framings: list[Any] = field(default_factory=list)
-    """``addon.framing.Framing`` entries, in the file's order."""
+    """``rules.framing_shape.Framing`` entries, in the file's order."""
     rules: list[RuleSpec] = field(default_factory=list)
     credentials: list[CredentialRuleSpec] = field(default_factory=list)
 

@@ -29,7 +29,7 @@ _SUBCOMMANDS = {
     "wrap": "headroom_mitm.addon.cli.wrap",
     "setup": "headroom_mitm.addon.cli.setup",
     "doctor": "headroom_mitm.addon.cli.doctor",
-    "rules": "headroom_mitm.rules.cli",
+    "rules": "headroom_mitm.addon.cli.rules",
     "learn": "headroom_mitm.learn.cli",
     "import": "headroom_mitm.learn.cli",
 }

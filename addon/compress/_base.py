@@ -10,7 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from headroom_mitm.rules.registry import CompressorInfo, ParamSpec
+
 from ..tokens import count_tokens
+
+__all__ = ["CompressFn", "Compressed", "CompressorSpec", "Context", "ParamSpec", "RestoreFn"]
 
 
 @dataclass(frozen=True)
@@ -43,48 +47,16 @@ class Compressed:
 CompressFn = Callable[[str, Mapping[str, Any], Context], Compressed]
 
 
-@dataclass(frozen=True)
-class ParamSpec:
-    """One parameter a compressor accepts, as the rule schema validates it."""
-
-    type: type | tuple[type, ...]
-    default: Any
-    help: str = ""
-
-
 RestoreFn = Callable[[str], str]
 
 
-@dataclass(frozen=True)
-class CompressorSpec:
-    name: str
+@dataclass(frozen=True, kw_only=True)
+class CompressorSpec(CompressorInfo):
+    """A declared compressor with the function that runs it."""
+
     fn: CompressFn
-    params: Mapping[str, ParamSpec]
-    lossless: bool
-    help: str = ""
     restore: RestoreFn | None = None
     """For a lossless compressor: turns its output back into the exact input."""
-    uses_earlier_texts: bool = False
-    """Reads ``Context.earlier_texts`` (the pipeline then passes it and keys its memo on it)."""
-    lossy_when: str | None = None
-    """A boolean parameter that, set true, makes this otherwise lossless compressor drop something."""
-    refers_within_request: bool = False
-    """What it takes out is still in the same request (an identical earlier output, an earlier
-    read, lines an earlier output shows, the call's own arguments): the model loses nothing even
-    without a way to retrieve the original, so it runs when lossy compression may not."""
-
-    def allowed_without_retrieval(self, params: Mapping[str, Any] | None = None) -> bool:
-        """Whether it may run in a request whose model cannot retrieve originals."""
-        return self.refers_within_request or self.is_lossless(params)
-
-    def is_lossless(self, params: Mapping[str, Any] | None = None) -> bool:
-        """Whether running with ``params`` (defaults where missing) loses nothing."""
-        if not self.lossless:
-            return False
-        if self.lossy_when is None:
-            return True
-        value = (params or {}).get(self.lossy_when, self.params[self.lossy_when].default)
-        return not value
 
 
 def fewest_tokens_restoring(original: str, candidates: list[str], restore: RestoreFn) -> Compressed:

@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from headroom_mitm.addon.framing.spec import Framed, Framing
+from headroom_mitm.rules.framing_shape import Framed, Framing
 from headroom_mitm.addon.memo import LruMemo
 from headroom_mitm.addon.tool_output import FramePart, JsonPath, ToolOutput
 

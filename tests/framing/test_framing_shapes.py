@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from headroom_mitm.addon.framing import BUILTIN_FRAMINGS, recognise
-from headroom_mitm.addon.framing._json_text import encode_like
+from headroom_mitm.rules._json_text import encode_like
 from headroom_mitm.addon.pipeline import compress_body
 from headroom_mitm.addon.providers import by_name
 from headroom_mitm.rules import check_rules, load_rules

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from headroom_mitm.addon.framing.spec import Framing
+from headroom_mitm.rules.framing_shape import Framing
 
 __all__ = ["BUILTIN_FRAMINGS"]
 

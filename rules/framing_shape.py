@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from headroom_mitm.addon.framing._json_text import encode_like, top_level_string_spans
+from headroom_mitm.rules._json_text import encode_like, top_level_string_spans
 
 __all__ = ["Framing", "Framed", "Piece", "TextFrame", "JsonFrame"]
 
