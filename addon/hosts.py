@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable
+from typing import Any
 
 # Always intercepted; a rules file can add more (self-hosted gateways, Azure deployments...).
 DEFAULT_PROVIDER_HOSTS: frozenset[str] = frozenset(
@@ -48,3 +49,16 @@ class HostMatcher:
 
 def _is_glob(pattern: str) -> bool:
     return any(ch in pattern for ch in "*?[")
+
+
+def destination_host(flow: Any) -> str:
+    """The host a flow really goes to: the name its TLS connection was opened for (SNI, which
+    the upstream certificate is checked against), else the host mitmproxy connects to.
+
+    Never the Host header alone: a plain-HTTP request to ``127.0.0.1`` that says
+    ``Host: api.anthropic.com`` is not a provider call.
+    """
+    client = flow.client_conn
+    if client.tls and client.sni:
+        return str(client.sni)
+    return str(flow.request.host)

@@ -17,8 +17,9 @@ from mitmproxy import ctx, exceptions, http, tls
 from headroom_mitm.addon import providers
 from headroom_mitm.addon.billing import billing_from_headers, refusal_in
 from headroom_mitm.addon.billing_guard import BillingGuard
+from headroom_mitm.addon.bounded_decode import BodyTooLarge, decode_bounded
 from headroom_mitm.addon.flow_state import FlowState
-from headroom_mitm.addon.hosts import DEFAULT_PROVIDER_HOSTS, HostMatcher
+from headroom_mitm.addon.hosts import DEFAULT_PROVIDER_HOSTS, HostMatcher, destination_host
 from headroom_mitm.addon.options import DECLARATIONS, Settings, parse_settings
 from headroom_mitm.addon.pages import is_status_host
 from headroom_mitm.addon.pages.site import StatusPages
@@ -112,7 +113,7 @@ class HeadroomAddon:
 
     def _ours(self, flow: http.HTTPFlow) -> bool:
         # Plain-HTTP proxy requests are never ignored by tls_clienthello: check the host here too.
-        return self._is_provider(flow.request.pretty_host) and self.settings is not None
+        return self._is_provider(destination_host(flow)) and self.settings is not None
 
     # ---- requests ----------------------------------------------------------------------------
 
@@ -121,7 +122,7 @@ class HeadroomAddon:
             return
         if await self.pages.answer(flow) or not self._ours(flow):
             return
-        wire = providers.for_request(flow.request.pretty_host, flow.request.path)
+        wire = providers.for_request(destination_host(flow), flow.request.path)
         state = FlowState.begin(flow, wire, self.settings.mode)
         self._flows[flow.id] = state
         if wire is None or flow.request.method != "POST" or not flow.request.raw_content:
@@ -130,7 +131,12 @@ class HeadroomAddon:
             state.note("signed body: forwarded unmodified")
             return
         try:
-            raw = flow.request.get_content()
+            raw = decode_bounded(flow.request.raw_content, flow.request.headers.get("content-encoding", ""))
+        except BodyTooLarge as exc:
+            state.note(f"{exc}: forwarded unmodified")
+            logger.warning("headroom: a %s request to %s was forwarded unmodified: its %s",
+                           wire.name, state.host, exc)
+            return
         except ValueError as exc:
             state.note(f"undecodable body: {exc}")
             return

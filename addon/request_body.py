@@ -54,6 +54,9 @@ def process_request_body(raw: bytes | str, wire: Any, rules: Any, mode: str,
     except (UnicodeDecodeError, ValueError) as exc:
         result.error = f"body is not JSON, forwarded unmodified ({type(exc).__name__})"
         return result
+    except RecursionError:  # the parser's own limit on depth: no client nests that deep
+        result.error = "body is JSON nested too deep to read, forwarded unmodified"
+        return result
     if not isinstance(doc, dict):
         result.error = "body is not a JSON object, forwarded unmodified"
         return result

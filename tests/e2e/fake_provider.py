@@ -397,7 +397,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _parse_json(request: RecordedRequest) -> Any:
         try:
             payload = request.json()
-        except (ValueError, zstandard.ZstdError, brotli.error, OSError):
+        except (ValueError, RecursionError, zstandard.ZstdError, brotli.error, OSError):
             return None
         return payload if isinstance(payload, dict) else None
 

@@ -60,6 +60,14 @@ class Mitmdump:
     def output(self) -> str:
         return "".join(self._lines)
 
+    def memory_mb(self) -> tuple[float, float]:
+        """(resident now, peak resident since start) in MB, from /proc: a bound on memory is a
+        correctness property of a proxy, so tests read it."""
+        assert self._process is not None
+        status = Path(f"/proc/{self._process.pid}/status").read_text()
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        return (int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024)
+
     def start(self, timeout: float = START_TIMEOUT_S) -> "Mitmdump":
         env = {k: v for k, v in os.environ.items() if k not in _PROXY_VARIABLES}
         env["PYTHONUNBUFFERED"] = "1"  # else its log sits in a pipe buffer and we never see "listening"
