@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from headroom_mitm.addon.flow_state import FlowState
 from headroom_mitm.addon.redact import redact_url_path
 from headroom_mitm.addon.store.entries import FlowEntry, ToolCallEntry
 from headroom_mitm.addon.tool_output import ToolOutput
@@ -46,19 +47,19 @@ def tool_call_entries(
     return list(calls.values())
 
 
-def build_entry(state) -> FlowEntry:
-    """``state`` is an ``addon.flow_state.FlowState`` whose flow has ended."""
+def build_entry(state: FlowState) -> FlowEntry:
+    """The log entry of a flow that has ended."""
     body = state.body
     summary = state.summary
     usage = summary.usage if summary is not None and not summary.usage.is_empty else None
-    provider = state.wire.name if state.wire is not None else ""
-    errors = [text for text in (state.error, getattr(summary, "error", None), *state.notes) if text]
+    provider = state.wire.name
+    errors = [text for text in (state.error, summary.error if summary else None, *state.notes) if text]
     return FlowEntry(
         host=state.host,
         path=redact_url_path(state.path),
         method=state.method,
         provider=provider,
-        model=body.model or (getattr(summary, "model", None) or ""),
+        model=body.model or (summary.model if summary and summary.model else ""),
         started_at=state.started_at,
         transport=state.transport,
         status_code=state.status_code,
@@ -71,7 +72,7 @@ def build_entry(state) -> FlowEntry:
         usage_output=usage.output_tokens if usage else None,
         usage_cache_read=usage.cache_read_tokens if usage else None,
         usage_cache_write=usage.cache_write_tokens if usage else None,
-        stop_reason=getattr(summary, "stop_reason", None),
+        stop_reason=summary.stop_reason if summary else None,
         mode=state.mode,
         session_id=body.session_id or None,
         project=body.project,

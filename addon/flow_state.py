@@ -14,6 +14,8 @@ from mitmproxy import http
 from headroom_mitm.addon.agents import agent_of
 from headroom_mitm.addon.billing import BillingSignal, billing_from_codex_event, refusal_in_event
 from headroom_mitm.addon.credentials import NO_CREDENTIAL, Credential, classify
+from headroom_mitm.addon.modes import Mode
+from headroom_mitm.addon.providers import ResponseSummary, StreamParser, WireFormat
 from headroom_mitm.addon.request_body import RequestBody
 from headroom_mitm.addon.store.entries import BreakerTrip
 
@@ -29,8 +31,8 @@ class FlowState:
     host: str
     path: str
     method: str
-    wire: Any
-    mode: str
+    wire: WireFormat
+    mode: Mode
     transport: str = "http"
     secrets: tuple[str, ...] = ()
     request_bytes: int = 0
@@ -38,8 +40,8 @@ class FlowState:
     status_code: int | None = None
     latency_ms: float | None = None
     error: str | None = None
-    parser: Any = None
-    summary: Any = None
+    parser: StreamParser | None = None
+    summary: ResponseSummary | None = None
     notes: list[str] = field(default_factory=list)
     pending_turns: list["FlowState"] = field(default_factory=list)
     retrieval: bool = False
@@ -65,7 +67,7 @@ class FlowState:
         return self.body.new_body is not None
 
     @classmethod
-    def begin(cls, flow: http.HTTPFlow, wire: Any, mode: str) -> "FlowState":
+    def begin(cls, flow: http.HTTPFlow, wire: WireFormat, mode: Mode) -> "FlowState":
         from headroom_mitm.addon.redact import secrets_from_headers
 
         request = flow.request
@@ -93,7 +95,7 @@ class FlowState:
 
     # ---- HTTP responses ----------------------------------------------------------------------
 
-    def start_stream(self):
+    def start_stream(self) -> StreamParser:
         self.parser = self.wire.stream_parser()
         return self.parser
 
@@ -102,7 +104,7 @@ class FlowState:
         self.latency_ms = (time.monotonic() - self.started) * 1000
         if self.parser is not None:
             self.summary = self.parser.close()
-        elif flow.response is not None and self.wire is not None:
+        elif flow.response is not None:
             self.summary = _summarise_whole_response(self.wire, flow.response)
 
     def fail(self, message: str) -> None:
@@ -182,13 +184,6 @@ class FlowState:
             turn.fail("WebSocket closed before the response completed")
         return closed
 
-    # ---- the log entry -----------------------------------------------------------------------
-
-    def to_entry(self):
-        from headroom_mitm.addon.flow_entry import build_entry
-
-        return build_entry(self)
-
 
 def _url_secrets(request: http.Request) -> tuple[str, ...]:
     # Gemini accepts the API key as ?key=...; it must never reach the log, even inside a text.
@@ -207,7 +202,7 @@ def _event(text: str) -> dict[str, Any]:
     return event if isinstance(event, dict) else {}
 
 
-def _summarise_whole_response(wire: Any, response: http.Response):
+def _summarise_whole_response(wire: WireFormat, response: http.Response) -> ResponseSummary | None:
     """A response that was not streamed: read usage from its JSON, if it is JSON. An event
     stream read whole (the answer to a request sent again) goes through the stream parser."""
     if response.headers.get("content-type", "").startswith("text/event-stream"):

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from mitmproxy import exceptions
 
-MODES = ("cache", "token", "off")
+from headroom_mitm.addon.modes import MODES, Mode, parse_mode
 
 DECLARATIONS = (
     (
@@ -48,17 +48,19 @@ class Settings:
     db: str = field(repr=False)
     """The flow log's path or URL, resolved (``$HEADROOM_DB``, ``@FILE``): it may hold a password."""
     rules: str | None
-    mode: str
+    mode: Mode
 
 
 def parse_settings(db: str, rules: str, mode: str) -> Settings:
     """Validates raw option values; raises OptionsError naming the option and the value."""
-    mode = mode.strip().lower()
-    if mode not in MODES:
+    given = mode.strip().lower()
+    try:
+        known = parse_mode(given)
+    except ValueError:
         raise exceptions.OptionsError(
-            f"headroom_mode={mode!r} is not a mode: use one of {', '.join(MODES)}"
-        )
-    return Settings(db=_flow_log_target(db), rules=rules.strip() or None, mode=mode)
+            f"headroom_mode={given!r} is not a mode: use one of {', '.join(MODES)}"
+        ) from None
+    return Settings(db=_flow_log_target(db), rules=rules.strip() or None, mode=known)
 
 
 def _flow_log_target(db: str) -> str:

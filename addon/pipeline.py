@@ -24,14 +24,16 @@ from headroom_mitm.addon import token_mode
 from headroom_mitm.addon.framing import outputs as framing_outputs
 from headroom_mitm.addon.compress import REGISTRY
 from headroom_mitm.addon.compress._base import Compressed, CompressorSpec, Context, not_longer
+from headroom_mitm.addon.compress.kinds import detect_kind
 from headroom_mitm.addon.memo import LruMemo
+from headroom_mitm.addon.modes import MODES, Mode
+from headroom_mitm.addon.providers._base import WireFormat
 from headroom_mitm.addon.retrieval import announced_at, is_retrieve_tool
+from headroom_mitm.addon.tokens import count_tokens
 from headroom_mitm.addon.tool_output import JsonPath, ToolOutput
 from headroom_mitm.rules import Decision, RuleSet
 
 logger = logging.getLogger(__name__)
-
-MODES = ("cache", "token", "off")
 
 _RESULTS: LruMemo["_Result"] = LruMemo(8192, max_weight=64_000_000,
                                        weigh=lambda result: len(result.text) + sum(map(len, result.originals)))
@@ -108,7 +110,7 @@ class _Result:
     """sha256 of ``text`` when it differs from the original (what the model is sent)."""
 
 
-def compress_body(raw_text: str, doc: Any, wire: Any, rules: RuleSet, mode: str = "cache",
+def compress_body(raw_text: str, doc: Any, wire: WireFormat, rules: RuleSet, mode: Mode = "cache",
                   lossy: bool | None = None) -> Outcome:
     """Compress the tool outputs of one parsed request body under ``rules``. Never raises for a
     compressor's failure and never makes an output longer: at worst the body comes back as is.
@@ -126,7 +128,7 @@ def compress_body(raw_text: str, doc: Any, wire: Any, rules: RuleSet, mode: str 
         lossy_from = 0 if lossy else None
     outcome = Outcome(text=raw_text, lossy=lossy_from is not None)
     outputs = wire.extract(doc, rules.framings)
-    model = _model(wire, doc)
+    model = wire.model(doc) or ""
     facts = [_Facts.of(output, rules) for output in outputs]
     rules_facts = _RulesFacts.cache_for(rules)
     window = token_mode.window(outputs, rules.token_mode.step_turns) if mode == "token" else None
@@ -287,7 +289,7 @@ def _kind_and_tokens(output: ToolOutput, sha: str, arguments_key: str) -> tuple[
     key = (sha, output.tool_name, arguments_key)
     cached = _KINDS.get(key)
     if cached is None:
-        cached = (_detect_kind(output), _count_tokens(output.text))
+        cached = (_detect_kind(output), count_tokens(output.text))
         _KINDS.put(key, cached)
     return cached
 
@@ -441,7 +443,7 @@ def _run_steps(text: str, steps: tuple[Any, ...], rules: RuleSet, ctx: Context) 
             lossy = lossy or not spec.is_lossless(step.params)
     if current == text:
         return _Result(text, 0, (), False, "")
-    tokens_before, tokens_after = _count_tokens(text), _count_tokens(current)
+    tokens_before, tokens_after = count_tokens(text), count_tokens(current)
     if tokens_after >= tokens_before:
         return _Result(text, 0, (), False, "not smaller")
     return _Result(current, tokens_after, tuple(originals), lossy, "", _sha256(current))
@@ -469,7 +471,7 @@ def _stale_marker(output: ToolOutput, why: str, tokens: int, originals: dict[str
     from headroom_mitm.addon.compress.markers import marker, ref_of
 
     text = marker("stale", why, ref_of(output.text))
-    after = _count_tokens(text)
+    after = count_tokens(text)
     if after >= tokens or len(text) > len(output.text):
         return output.text, tokens, "stale, but the marker is not smaller"
     originals[_sha256(output.text)] = output.text
@@ -478,29 +480,22 @@ def _stale_marker(output: ToolOutput, why: str, tokens: int, originals: dict[str
 
 # -- plumbing ----------------------------------------------------------------------------------
 
-def retrieval_declared(wire: Any, doc: Any) -> bool:
+def retrieval_declared(wire: WireFormat, doc: Any) -> bool:
     """Whether the request's own tool list holds the retrieve tool (``addon/retrieval.py``)."""
-    names = getattr(wire, "tool_names", None)
-    return callable(names) and any(is_retrieve_tool(name) for name in names(doc))
+    return any(is_retrieve_tool(name) for name in wire.tool_names(doc))
 
 
-def retrieval_announced_after(wire: Any, doc: Any) -> int | None:
+def retrieval_announced_after(wire: WireFormat, doc: Any) -> int | None:
     """The first turn after the one where the client named the retrieve tool among its
     deferred tools (Claude Code's ToolSearch note), or None. Outputs before it were sent while
     the model did not know of the tool, and keep the form they had then: the cache holds."""
-    messages = getattr(wire, "messages", None)
-    turn = announced_at(messages(doc)) if callable(messages) else None
+    turn = announced_at(wire.messages(doc))
     return None if turn is None else turn + 1
 
 
-def _rewrite(wire: Any, raw_text: str, replacements: dict[JsonPath, str], outcome: Outcome) -> str:
+def _rewrite(wire: WireFormat, raw_text: str, replacements: dict[JsonPath, str], outcome: Outcome) -> str:
     try:
-        rewrite = getattr(wire, "rewrite", None)
-        if rewrite is None:
-            from headroom_mitm.addon.providers._splice import splice as rewrite_fn
-
-            return rewrite_fn(raw_text, replacements)
-        return rewrite(raw_text, replacements)
+        return wire.rewrite(raw_text, replacements)
     except Exception as exc:  # a body we cannot write back goes upstream as it came
         logger.warning("could not write compressed outputs back, body sent unchanged: %s", exc)
         outcome.outputs = [OutputReport(r.output, r.kind, r.decision, r.tokens_before, r.tokens_before,
@@ -511,32 +506,12 @@ def _rewrite(wire: Any, raw_text: str, replacements: dict[JsonPath, str], outcom
         return raw_text
 
 
-def _model(wire: Any, doc: Any) -> str:
-    model_of = getattr(wire, "model", None)
-    if callable(model_of):
-        return model_of(doc) or ""
-    model = doc.get("model") if isinstance(doc, dict) else None
-    return model if isinstance(model, str) else ""
-
-
 def _detect_kind(output: ToolOutput) -> str:
-    try:
-        from headroom_mitm.addon.compress.kinds import detect_kind
-    except ImportError:
-        return "text"
     try:
         return detect_kind(output.text, output.tool_name, output.arguments)
     except Exception as exc:
         _report_failure("detect_kind", exc)
         return "text"
-
-
-def _count_tokens(text: str) -> int:
-    try:
-        from headroom_mitm.addon.tokens import count_tokens
-    except ImportError:
-        return len(text) // 4
-    return count_tokens(text)
 
 
 def _sha256(text: str) -> str:

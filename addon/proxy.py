@@ -18,6 +18,7 @@ from headroom_mitm.addon import providers
 from headroom_mitm.addon.billing import billing_from_headers, refusal_in
 from headroom_mitm.addon.billing_guard import BillingGuard
 from headroom_mitm.addon.bounded_decode import BodyTooLarge, decode_bounded
+from headroom_mitm.addon.flow_entry import build_entry
 from headroom_mitm.addon.flow_state import FlowState
 from headroom_mitm.addon.hosts import DEFAULT_PROVIDER_HOSTS, HostMatcher, destination_host
 from headroom_mitm.addon.options import DECLARATIONS, Settings, parse_settings
@@ -263,7 +264,7 @@ class HeadroomAddon:
         if self._flow_log is None:
             return
         try:
-            entry = state.to_entry()
+            entry = build_entry(state)
             # the log queues only the calls and originals it has not logged yet
             self._flow_log.record(entry)
             self.pages.observe(entry, rewrite_error=state.body.error is not None)

@@ -13,8 +13,12 @@ from typing import Any
 
 from headroom_mitm.addon.billing_guard import ALWAYS, Gate, RewritePermit
 from headroom_mitm.addon.conversation import body_tokens, fallback_session_id
-from headroom_mitm.addon.pipeline import retrieval_declared
+from headroom_mitm.addon.modes import Mode
+from headroom_mitm.addon.pipeline import compress_body, retrieval_declared
+from headroom_mitm.addon.providers._base import WireFormat
+from headroom_mitm.addon.tokens import count_tokens
 from headroom_mitm.addon.tool_output import ToolOutput
+from headroom_mitm.rules import RuleSet
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +46,7 @@ class RequestBody:
     """What the credential policy allowed for this body."""
 
 
-def process_request_body(raw: bytes | str, wire: Any, rules: Any, mode: str,
+def process_request_body(raw: bytes | str, wire: WireFormat, rules: RuleSet, mode: Mode,
                          retrieval: bool = False, permit: RewritePermit = ALWAYS) -> RequestBody:
     """``retrieval``: the model is known to have the retrieve tool even if this body does not
     declare it (a WebSocket turn after one that did). ``permit`` says, by the request's
@@ -65,20 +69,18 @@ def process_request_body(raw: bytes | str, wire: Any, rules: Any, mode: str,
         result.attested = wire.attestation(doc) is not None
         result.gate = permit.for_body(result.attested)
         if mode == "off" or not result.gate.rewrite:
-            result.outputs = wire.extract(doc, getattr(rules, "framings", None))
+            result.outputs = wire.extract(doc, rules.framings)
             result.retrieval = retrieval or retrieval_declared(wire, doc)  # for a socket's later turns
         else:
             _compress(result, text, doc, wire, rules, mode, retrieval)
     except Exception as exc:  # never worse than no proxy: forward the original bytes
-        logger.warning("could not process a %s request body", getattr(wire, "name", "?"), exc_info=True)
+        logger.warning("could not process a %s request body", wire.name, exc_info=True)
         result.new_body = None
         result.error = f"{type(exc).__name__}: {exc}"
     return result
 
 
-def _describe(result: RequestBody, doc: dict, wire: Any) -> None:
-    from headroom_mitm.addon.tokens import count_tokens
-
+def _describe(result: RequestBody, doc: dict[str, Any], wire: WireFormat) -> None:
     result.model = wire.model(doc) or ""
     result.session_id = wire.session_hint(doc) or fallback_session_id(doc, wire.name)
     result.project = wire.working_directory(doc)
@@ -86,10 +88,8 @@ def _describe(result: RequestBody, doc: dict, wire: Any) -> None:
     result.tokens_after = result.tokens_before
 
 
-def _compress(result: RequestBody, text: str, doc: dict, wire: Any, rules: Any, mode: str,
-              retrieval: bool) -> None:
-    from headroom_mitm.addon.pipeline import compress_body
-
+def _compress(result: RequestBody, text: str, doc: dict[str, Any], wire: WireFormat, rules: RuleSet,
+              mode: Mode, retrieval: bool) -> None:
     declared = retrieval or retrieval_declared(wire, doc)
     outcome = compress_body(text, doc, wire, rules, mode, lossy=True if declared else None)
     result.retrieval = declared

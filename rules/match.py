@@ -47,12 +47,15 @@ class Decision:
     action: Action
     compressor: str | None = None
     """The compressor's name, or names joined by '+' when the rule chains several."""
-    params: Mapping[str, Any] = field(default_factory=dict)
-    """The parameters of a single compressor; for a chain, ``{name: params}`` per step."""
     rule: str = ""
     """Where the decision comes from, readable: ``default.yaml:42 (file-reads)``."""
     steps: tuple[Step, ...] = ()
     """The compressors to apply, in order (empty unless ``action == "compress"``)."""
+
+    @property
+    def params(self) -> dict[str, Mapping[str, Any]]:
+        """Compressor name -> the parameters it runs with, for one compressor as for a chain."""
+        return {step.name: step.params for step in self.steps}
 
 
 def compile_globs(patterns: tuple[str, ...] | list[str] | None) -> re.Pattern[str] | None:
@@ -204,10 +207,7 @@ class RuleSet:
                 steps = rule.spec.steps
                 if not steps:
                     return Decision("keep", rule=rule.label)
-                if len(steps) == 1:
-                    return Decision("compress", steps[0].name, steps[0].params, rule.label, steps)
-                return Decision("compress", "+".join(s.name for s in steps),
-                                {s.name: s.params for s in steps}, rule.label, steps)
+                return Decision("compress", "+".join(s.name for s in steps), rule.label, steps)
         return Decision("keep", rule="no rule matched")
 
     def describe(self) -> str:

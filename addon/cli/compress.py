@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from headroom_mitm.addon.providers import FORMAT_NAMES, by_name
+from headroom_mitm.addon.modes import MODES, Mode, parse_mode
+from headroom_mitm.addon.providers import FORMAT_NAMES, WireFormat, by_name
+
+if TYPE_CHECKING:  # the rules are loaded only when a command runs
+    from headroom_mitm.rules import RuleSet
 
 EXAMPLES = """\
 examples:
@@ -52,7 +56,7 @@ def _looks_anthropic(doc: dict[str, Any], messages: list[Any]) -> bool:
     return isinstance(model, str) and model.startswith("claude")
 
 
-def parse_body(text: str, provider: str) -> tuple[dict[str, Any], Any]:
+def parse_body(text: str, provider: str) -> tuple[dict[str, Any], WireFormat]:
     """(parsed body, wire format) for a body's text; raises ``BodyError``."""
     try:
         doc = json.loads(text)
@@ -66,7 +70,7 @@ def parse_body(text: str, provider: str) -> tuple[dict[str, Any], Any]:
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rules", metavar="FILE", help="rule file (default: the shipped rules/default.yaml)")
-    parser.add_argument("--mode", choices=("cache", "token", "off"), default="cache",
+    parser.add_argument("--mode", choices=MODES, default="cache",
                         help="cache (default): never changes earlier turns; token: may, for more savings")
     parser.add_argument("--provider", choices=("auto", *FORMAT_NAMES), default="auto",
                         help="the body's wire format (default: guessed from its shape)")
@@ -103,11 +107,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     with source:
         if args.jsonl:
-            return _run_jsonl(source, sys.stdout, rules, args.mode, args.provider)
-        return _run_one(source.read(), sys.stdout, rules, args.mode, args.provider)
+            return _run_jsonl(source, sys.stdout, rules, parse_mode(args.mode), args.provider)
+        return _run_one(source.read(), sys.stdout, rules, parse_mode(args.mode), args.provider)
 
 
-def compress_text(text: str, rules: Any, mode: str, provider: str) -> str:
+def compress_text(text: str, rules: RuleSet, mode: Mode, provider: str) -> str:
     """One body's text, compressed; raises ``BodyError`` for a body it cannot read."""
     from headroom_mitm.addon.pipeline import compress_body
 
@@ -115,7 +119,7 @@ def compress_text(text: str, rules: Any, mode: str, provider: str) -> str:
     return compress_body(text, doc, wire, rules, mode).text
 
 
-def _run_one(text: str, out: TextIO, rules: Any, mode: str, provider: str) -> int:
+def _run_one(text: str, out: TextIO, rules: RuleSet, mode: Mode, provider: str) -> int:
     try:
         result = compress_text(text, rules, mode, provider)
     except BodyError as exc:
@@ -126,7 +130,7 @@ def _run_one(text: str, out: TextIO, rules: Any, mode: str, provider: str) -> in
     return 0
 
 
-def _run_jsonl(source: TextIO, out: TextIO, rules: Any, mode: str, provider: str) -> int:
+def _run_jsonl(source: TextIO, out: TextIO, rules: RuleSet, mode: Mode, provider: str) -> int:
     failed = 0
     for number, line in enumerate(source, start=1):
         body, newline = (line[:-1], "\n") if line.endswith("\n") else (line, "")

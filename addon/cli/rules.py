@@ -72,6 +72,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 def run_explain(args: argparse.Namespace) -> int:
     from headroom_mitm.addon.cli.compress import BodyError, parse_body
+    from headroom_mitm.addon.modes import parse_mode
     from headroom_mitm.addon.pipeline import compress_body
     from headroom_mitm.rules import RulesError, load_rules
 
@@ -86,7 +87,7 @@ def run_explain(args: argparse.Namespace) -> int:
     except (OSError, BodyError) as exc:
         print(f"headroom rules explain: {exc}", file=sys.stderr)
         return 1
-    outcome = compress_body(text, doc, wire, rules, args.mode)
+    outcome = compress_body(text, doc, wire, rules, parse_mode(args.mode))
     rows = [_row(index, report) for index, report in enumerate(outcome.outputs)]
     if args.json:
         print(json.dumps({"format": wire.name, "mode": args.mode, "outputs": rows,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from abc import ABC, abstractmethod
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from headroom_mitm.addon.framing import BUILTIN_FRAMINGS, Framing, Message, framed_outputs
@@ -25,11 +26,13 @@ _WORKING_DIRECTORY_PATTERNS = (
 )
 
 
-class WireFormat:
-    """One provider API's request and response shapes.
+class WireFormat(ABC):
+    """One provider API's request and response shapes: what the pipeline, the request body's
+    processing and a flow's state are given, and all they call.
 
-    Subclasses set ``name`` and implement ``tool_results`` (and ``messages``, for agents that
-    answer commands in plain messages); the rest has sensible defaults.
+    Subclasses set ``name`` and implement ``tool_results`` and ``stream_parser`` (and
+    ``messages``, for agents that answer commands in plain messages); the rest has sensible
+    defaults.
     """
 
     name: str = ""
@@ -41,9 +44,9 @@ class WireFormat:
         return framed_outputs(self.tool_results(doc), lambda: self.messages(doc),
                               BUILTIN_FRAMINGS if framings is None else framings, self.name)
 
+    @abstractmethod
     def tool_results(self, doc: Any) -> list[ToolOutput]:
         """The tool results of a body as they are, in conversation order."""
-        raise NotImplementedError
 
     def messages(self, doc: Any) -> list[Message]:
         """Every turn's own texts (not its tool results), for outputs framed in plain messages."""
@@ -92,8 +95,9 @@ class WireFormat:
     def _summarise(self, doc: dict[str, Any], summary: ResponseSummary) -> None:
         raise NotImplementedError
 
+    @abstractmethod
     def stream_parser(self) -> "StreamParser":
-        raise NotImplementedError
+        """A parser for one streamed response of this format."""
 
 
 class StreamParser:

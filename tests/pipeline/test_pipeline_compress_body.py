@@ -10,6 +10,7 @@ import pytest
 from headroom_mitm.addon import pipeline
 from headroom_mitm.addon.pipeline import compress_body
 from headroom_mitm.addon.providers import by_name
+from headroom_mitm.addon.providers.anthropic import AnthropicFormat
 from pipeline_fakes import RULES, anthropic_body, fake_rules, raw
 
 ANTHROPIC = by_name("anthropic")
@@ -118,15 +119,7 @@ def test_an_unknown_mode_is_refused(tmp_path):
 
 
 def test_a_body_that_cannot_be_written_back_goes_upstream_unchanged(tmp_path):
-    class BrokenWire:
-        name = "anthropic"
-
-        def extract(self, doc, framings=None):
-            return ANTHROPIC.extract(doc, framings)
-
-        def model(self, doc):
-            return ""
-
+    class BrokenWire(AnthropicFormat):
         def rewrite(self, raw_text, replacements):
             raise ValueError("cannot splice")
 

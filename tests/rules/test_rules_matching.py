@@ -41,7 +41,7 @@ def test_first_matching_rule_wins(tmp_path):
     assert (decision.action, decision.compressor) == ("compress", "json_table")
     assert decision.rule == "rules.yaml:7 (github-json)"
     decision = rule_set.decide(output("fetch"), "json", 500, "m")
-    assert decision.compressor == "json_sample" and decision.params["max_items"] == 5
+    assert decision.compressor == "json_sample" and decision.params["json_sample"]["max_items"] == 5
 
 
 def test_a_rule_that_names_keep_stops_the_search(tmp_path):
