@@ -177,6 +177,24 @@ class HeadroomAddon:
         state.finish_http(flow)
         self._record(state)
 
+    def error(self, flow: http.HTTPFlow) -> None:
+        """A flow that ended without a whole answer (the provider dropped the connection, the
+        client hung up) is logged with what was read of it and why it ended."""
+        if flow.websocket is not None:
+            return  # websocket_end logs a socket's turns
+        state = self._flows.pop(flow.id, None)
+        if state is None:
+            return
+        reason = flow.error.msg if flow.error is not None else "unknown"
+        state.finish_http(flow)
+        if state.parser is not None:
+            state.fail(f"stream ended early: {reason}")
+        elif flow.response is None:
+            state.fail(f"no answer: {reason}")
+        else:
+            state.fail(f"answer ended early: {reason}")
+        self._record(state)
+
     async def _judge_billing(self, flow: http.HTTPFlow, state: FlowState) -> None:
         """A rewritten request refused as third-party is asked again as the client sent it; the
         client gets that answer."""

@@ -132,6 +132,9 @@ class StreamGate:
     event: threading.Event = field(default_factory=threading.Event)
     first_event_sent: threading.Event = field(default_factory=threading.Event)
     timed_out: bool = False
+    cut_after: int | None = None
+    """Drop the connection after this many events, as an upstream that fails mid-answer."""
+    cut_done: threading.Event = field(default_factory=threading.Event)
 
     def release(self) -> None:
         self.event.set()
@@ -222,6 +225,16 @@ class FakeProvider:
     def script(self) -> ModelScript | None:
         with self._lock:
             return self._script
+
+    def cut_next_stream(self, after_events: int) -> StreamGate:
+        """Make the next streamed answer end after ``after_events`` events with the connection
+        dropped: no further event, no end of the chunked body."""
+        gate = StreamGate(cut_after=after_events)
+        gate.release()
+        with self._lock:
+            self._pending_gates.append(gate)
+            self._all_gates.append(gate)
+        return gate
 
     def hold_next_stream(self) -> StreamGate:
         """Make the next streamed answer stop after its first event until the gate is released."""
@@ -453,6 +466,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         for index, (name, data) in enumerate(events):
             text = (f"event: {name}\n" if name else "") + f"data: {json.dumps(data)}\n\n"
             self._write_chunk(text.encode())
+            if gate is not None and gate.cut_after == index + 1:
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                gate.cut_done.set()
+                return
             if index == 0 and gate is not None:
                 gate.first_event_sent.set()
                 if not gate.event.wait(STREAM_GATE_TIMEOUT_S):
