@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from headroom_mitm.addon.flow_state import FlowState
 from headroom_mitm.addon.redact import redact_url_path
+from headroom_mitm.addon.request_body import OutputChange
 from headroom_mitm.addon.store.entries import FlowEntry, ToolCallEntry
 from headroom_mitm.addon.tool_output import ToolOutput
 
 
 def tool_call_entries(
-    outputs: Iterable[ToolOutput], session_id: str, project: str | None, provider: str
+    outputs: Iterable[ToolOutput], session_id: str, project: str | None, provider: str,
+    changes: Sequence[OutputChange | None] = (),
 ) -> list[ToolCallEntry]:
     """One entry per tool call: a result split over several text blocks is joined back. The
     output is stored as the agent sent it, its framing included (the pieces of one frame are one
-    text), with the exit code the framing states."""
+    text), with the exit code the framing states. ``changes`` (per output) adds what
+    compression made of it: the compressors, tokens before and after, the text sent."""
     calls: dict[tuple[int, str], ToolCallEntry] = {}
     stored_paths: set[tuple] = set()
-    for output in outputs:
+    for index, output in enumerate(outputs):
+        change = changes[index] if index < len(changes) else None
+        if change is not None:
+            _add_change(calls.get((output.turn, output.call_id)), change)  # joined below if new
         if output.path in stored_paths:
             continue  # another piece of a frame already stored whole
         stored_paths.add(output.path)
@@ -39,12 +45,25 @@ def tool_call_entries(
                 source="proxy",
                 exit_code=output.exit_code,
             )
+            if change is not None:
+                _add_change(calls[key], change)
         else:
             entry.output += "\n" + text
             entry.is_error = entry.is_error or output.is_error
             if entry.exit_code is None:
                 entry.exit_code = output.exit_code
     return list(calls.values())
+
+
+def _add_change(entry: ToolCallEntry | None, change: OutputChange) -> None:
+    if entry is None:
+        return
+    names = [n for n in (entry.compressor or "").split("+") if n]
+    names += [n for n in change.compressor.split("+") if n and n not in names]
+    entry.compressor = "+".join(names)
+    entry.tokens_before = (entry.tokens_before or 0) + change.tokens_before
+    entry.tokens_after = (entry.tokens_after or 0) + change.tokens_after
+    entry.sent = change.sent if entry.sent is None else entry.sent + "\n" + change.sent
 
 
 def build_entry(state: FlowState) -> FlowEntry:
@@ -72,6 +91,7 @@ def build_entry(state: FlowState) -> FlowEntry:
         usage_output=usage.output_tokens if usage else None,
         usage_cache_read=usage.cache_read_tokens if usage else None,
         usage_cache_write=usage.cache_write_tokens if usage else None,
+        usage_cache_write_1h=usage.cache_write_1h_tokens if usage else None,
         stop_reason=summary.stop_reason if summary else None,
         mode=state.mode,
         session_id=body.session_id or None,
@@ -79,7 +99,7 @@ def build_entry(state: FlowState) -> FlowEntry:
         error="; ".join(errors) or None,
         tool_outputs=len(body.outputs),
         tool_outputs_rewritten=body.rewritten,
-        tool_calls=tool_call_entries(body.outputs, body.session_id, body.project, provider),
+        tool_calls=tool_call_entries(body.outputs, body.session_id, body.project, provider, body.changes),
         originals=body.originals,
         agent=state.agent,
         credential_kind=state.credential.kind,

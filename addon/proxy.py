@@ -19,6 +19,8 @@ from headroom_mitm.addon.billing import billing_from_headers, refusal_in
 from headroom_mitm.addon.billing_guard import BillingGuard
 from headroom_mitm.addon.bounded_decode import BodyTooLarge, decode_bounded
 from headroom_mitm.addon.flow_entry import build_entry
+from headroom_mitm.addon.cost import options as cost_options
+from headroom_mitm.addon.cost.flow_cost import CostKeeper
 from headroom_mitm.addon.flow_state import FlowState
 from headroom_mitm.addon.hosts import DEFAULT_PROVIDER_HOSTS, HostMatcher, destination_host
 from headroom_mitm.addon.options import DECLARATIONS, Settings, parse_settings
@@ -41,6 +43,9 @@ class HeadroomAddon:
         self._host_matcher = HostMatcher(DEFAULT_PROVIDER_HOSTS)
         self._hosts_from = None  # the RuleSet the matcher was built from
         self._flows: dict[str, FlowState] = {}
+        self._price_files: tuple[tuple[str, str], ...] = ()
+        self._costs: CostKeeper | None = None
+        self._costs_from: tuple[object, object] | None = None  # (rule prices, price files) it was built from
         self.guard = BillingGuard()
         # One worker: rewrites run one at a time off the event loop and share memo caches safely.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="headroom-rewrite")
@@ -52,10 +57,12 @@ class HeadroomAddon:
     # ---- lifecycle -------------------------------------------------------------------------
 
     def load(self, loader) -> None:
-        for name, typespec, default, help_text in DECLARATIONS:
+        for name, typespec, default, help_text in DECLARATIONS + cost_options.DECLARATIONS:
             loader.add_option(name, typespec, default, help_text)
 
     def configure(self, updated: set[str]) -> None:
+        if "headroom_prices" in updated:
+            self._price_files = cost_options.price_file(ctx.options.headroom_prices)
         if not updated & {"headroom_db", "headroom_rules", "headroom_mode", "stream_large_bodies"}:
             return
         opts = ctx.options
@@ -278,11 +285,25 @@ class HeadroomAddon:
 
     # ---- the log -----------------------------------------------------------------------------
 
+    def _cost_keeper(self) -> CostKeeper:
+        """Follows the rule file's prices: an edit applies at once; conversations are kept."""
+        rule_prices = self._rules.current().prices if self._rules is not None else {}
+        source = (rule_prices, self._price_files)
+        if self._costs is None or self._costs_from is None or any(
+                a is not b for a, b in zip(self._costs_from, source)):
+            table = cost_options.price_table(self._price_files, rule_prices)
+            if self._costs is None:
+                self._costs = CostKeeper(table)
+            self._costs.prices = table
+            self._costs_from = source
+        return self._costs
+
     def _record(self, state: FlowState) -> None:
         if self._flow_log is None:
             return
         try:
             entry = build_entry(state)
+            self._cost_keeper().settle(entry, state.body.cost)
             # the log queues only the calls and originals it has not logged yet
             self._flow_log.record(entry)
             self.pages.observe(entry, rewrite_error=state.body.error is not None)

@@ -13,8 +13,10 @@ from typing import Any
 
 from headroom_mitm.addon.billing_guard import ALWAYS, Gate, RewritePermit
 from headroom_mitm.addon.conversation import body_tokens, fallback_session_id
+from headroom_mitm.addon.cost.flow_cost import CostFacts
+from headroom_mitm.addon.cost.prefix import first_new_turn, prefix_of
 from headroom_mitm.addon.modes import Mode
-from headroom_mitm.addon.pipeline import compress_body, retrieval_declared
+from headroom_mitm.addon.pipeline import OutputReport, compress_body, retrieval_declared
 from headroom_mitm.addon.providers._base import WireFormat
 from headroom_mitm.addon.tokens import count_tokens
 from headroom_mitm.addon.tool_output import ToolOutput
@@ -44,6 +46,17 @@ class RequestBody:
     """The body carries its client's attestation (Claude Code's billing line)."""
     gate: Gate | None = None
     """What the credential policy allowed for this body."""
+    changes: list["OutputChange | None"] = field(default_factory=list)
+    """Per output (as ``outputs``): what compression did to it, None where it was unchanged."""
+    cost: CostFacts | None = None
+
+
+@dataclass(frozen=True)
+class OutputChange:
+    compressor: str
+    tokens_before: int
+    tokens_after: int
+    sent: str
 
 
 def process_request_body(raw: bytes | str, wire: WireFormat, rules: RuleSet, mode: Mode,
@@ -71,6 +84,7 @@ def process_request_body(raw: bytes | str, wire: WireFormat, rules: RuleSet, mod
         if mode == "off" or not result.gate.rewrite:
             result.outputs = wire.extract(doc, rules.framings)
             result.retrieval = retrieval or retrieval_declared(wire, doc)  # for a socket's later turns
+            result.cost = CostFacts(prefix_of(doc))
         else:
             _compress(result, text, doc, wire, rules, mode, retrieval)
     except Exception as exc:  # never worse than no proxy: forward the original bytes
@@ -95,9 +109,31 @@ def _compress(result: RequestBody, text: str, doc: dict[str, Any], wire: WireFor
     result.retrieval = declared
     result.outputs = [report.output for report in outcome.outputs]
     result.originals = dict(outcome.originals)
+    _cost_facts(result, doc, outcome.outputs)
     if outcome.text is text or outcome.text == text:
         return
     result.new_body = outcome.text.encode("utf-8")
     result.rewritten = sum(1 for report in outcome.outputs if report.changed)
     saved = (outcome.tokens_before or 0) - (outcome.tokens_after or 0)
     result.tokens_after = max(0, (result.tokens_before or 0) - saved)
+
+
+def _cost_facts(result: RequestBody, doc: dict[str, Any], reports: list[OutputReport]) -> None:
+    """What pricing needs: tokens removed from outputs new in this request and from repeated
+    ones, and the body's prefix digests with the proxy's rewrites folded in."""
+    new_from = first_new_turn(doc)
+    saved_new = saved_repeated = 0
+    rewritten: dict[int, list[str]] = {}
+    for report in reports:
+        if not report.changed:
+            result.changes.append(None)
+            continue
+        result.changes.append(OutputChange(report.compressor or report.note or "rewritten",
+                                           report.tokens_before, report.tokens_after, report.text))
+        rewritten.setdefault(report.output.turn, []).append(report.text)
+        saved = report.tokens_before - report.tokens_after
+        if report.output.turn >= new_from:
+            saved_new += saved
+        else:
+            saved_repeated += saved
+    result.cost = CostFacts(prefix_of(doc, rewritten), saved_new, saved_repeated)

@@ -77,6 +77,7 @@ def _build(files: list[RuleFile], registry: Mapping[str, Any], safety_net: RuleF
     framings: list[Any] = []
     rules: list[Rule] = []
     credentials: list[CredentialRule] = []
+    prices: dict[str, Any] = {}
     for rule_file in ([safety_net] if safety_net else []) + files:  # base first
         source = Path(rule_file.path).name
         credentials = [CredentialRule(spec, source) for spec in rule_file.credentials] + credentials
@@ -88,6 +89,7 @@ def _build(files: list[RuleFile], registry: Mapping[str, Any], safety_net: RuleF
             bucket = file_lists.setdefault(key, [])
             bucket += [v for v in values if v not in bucket]
         token_mode.update(rule_file.token_mode)
+        prices.update(rule_file.prices)
         framings = list(rule_file.framings) + framings  # the extending file's are tried first
         source = Path(rule_file.path).name
         # the extending file's rules come first, so they win over the base's
@@ -106,6 +108,7 @@ def _build(files: list[RuleFile], registry: Mapping[str, Any], safety_net: RuleF
         ),
         token_mode=TokenModePolicy.from_settings(token_mode),
         credentials=CredentialPolicies(tuple(credentials)),
+        prices=prices,
         registry=dict(registry),
         sources=tuple(Path(f.path).name for f in files),
         framings=tuple(framings) + BUILTIN_FRAMINGS,

@@ -184,6 +184,8 @@ class RuleSet:
     (the rule files' first, then the built-in ones)."""
     credentials: CredentialPolicies = field(default_factory=CredentialPolicies)
     """How far a request may be rewritten, by its credential (``credentials:``)."""
+    prices: Mapping[str, Any] = field(default_factory=dict)
+    """``prices:`` entries of the rule files, over the shipped price table (``addon/cost``)."""
     _protected_re: re.Pattern[str] | None = None
     _verbatim_re: re.Pattern[str] | None = None
 

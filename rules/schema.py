@@ -68,6 +68,8 @@ class RuleFile:
     """``rules.framing_shape.Framing`` entries, in the file's order."""
     rules: list[RuleSpec] = field(default_factory=list)
     credentials: list[CredentialRuleSpec] = field(default_factory=list)
+    prices: dict[str, Any] = field(default_factory=dict)
+    """model -> ``addon.cost.prices.Price``: entries over the shipped price table."""
 
 
 FILES_KEYS = ("read_tools", "write_tools", "edit_tools", "shell_tools", "path_arguments")
@@ -79,7 +81,7 @@ RULE_CONDITIONS = ("tool", "kind", "min_tokens", "max_tokens", "provider", "mode
 RULE_KEYS = ("name", *RULE_CONDITIONS, "compress")
 CREDENTIAL_RULE_KEYS = ("name", "provider", "credential", "attested", "policy")
 TOP_KEYS = ("version", "extends", "hosts", "protected_tools", "verbatim_tools", "files",
-            "token_mode", "framings", "credentials", "rules")
+            "token_mode", "framings", "credentials", "prices", "rules")
 
 
 def glob_problem(pattern: str) -> str | None:
@@ -216,6 +218,14 @@ class _Checker:
                 result.framings = check_framings(self, value)
             elif key == "credentials":
                 result.credentials = self.credential_rules(value)
+            elif key == "prices":
+                from headroom_mitm.addon.cost.prices import PricesError, parse_price_section
+
+                try:
+                    result.prices = parse_price_section(self.path, value)
+                except PricesError as exc:  # already names file and line
+                    line, _, message = str(exc).removeprefix(f"{self.path}:").partition(": ")
+                    self.errors.append(RulesError(self.path, int(line) if line.isdigit() else 1, message))
             elif key == "rules":
                 if not isinstance(value, yaml.SequenceNode):
                     self.fail(value, f"rules must be a list of rules, got {_kind_of(value)}")

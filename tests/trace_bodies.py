@@ -26,6 +26,7 @@ __all__ = [
     "claude_code_trace_files",
     "mini_swe_trace_files",
     "claude_code_requests",
+    "claude_code_turns",
     "mini_swe_requests",
     "mini_swe_text_requests",
     "wire_bodies",
@@ -97,7 +98,16 @@ def split_by_session(files: list[Path]) -> tuple[list[Path], list[Path]]:
 
 
 def claude_code_requests(path: str | Path, *, keep_thinking: bool = True) -> Iterator[dict[str, Any]]:
-    """One Anthropic Messages body per assistant turn, holding every message before that turn.
+    """One Anthropic Messages body per assistant turn (see ``claude_code_turns``)."""
+    for body, _ in claude_code_turns(path, keep_thinking=keep_thinking):
+        yield body
+
+
+def claude_code_turns(path: str | Path, *, keep_thinking: bool = True) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """(request body, the transcript's line of the answer) per assistant turn: the line's
+    ``message.usage`` is what the provider billed that request, its ``timestamp`` when.
+
+    One Anthropic Messages body per assistant turn, holding every message before that turn.
 
     How the transcript maps to messages:
     - ``assistant`` lines sharing ``message.id`` are one streamed API message, so their content
@@ -139,7 +149,7 @@ def claude_code_requests(path: str | Path, *, keep_thinking: bool = True) -> Ite
                 continue
             model = message.get("model") or ""
             if messages and messages[-1]["role"] == "user" and model != "<synthetic>":
-                yield _anthropic_body(record, model, list(messages))
+                yield _anthropic_body(record, model, list(messages)), record
             messages.append({"role": "assistant", "content": blocks})
             assistant_id, assistant_at = message_id, len(messages) - 1
         else:

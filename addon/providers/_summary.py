@@ -26,6 +26,8 @@ class Usage:
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
     reasoning_tokens: int = 0
+    cache_write_1h_tokens: int = 0
+    """Part of ``cache_write_tokens`` written with the 1-hour lifetime (Anthropic)."""
 
     @property
     def uncached_input_tokens(self) -> int:

@@ -149,6 +149,9 @@ def usage_from_fields(fields: dict[str, Any]) -> Usage:
         output_tokens=as_int(fields.get("output_tokens")),
         cache_read_tokens=cache_read,
         cache_write_tokens=cache_write,
+        # Claude Code writes with the 1-hour lifetime, billed at twice the 5-minute rate
+        cache_write_1h_tokens=min(cache_write, as_int(
+            as_dict(fields.get("cache_creation")).get("ephemeral_1h_input_tokens"))),
     )
 
 

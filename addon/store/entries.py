@@ -49,6 +49,11 @@ class ToolCallEntry:
     """When the source states it (Codex metadata); otherwise read from the output on write."""
     seen_at: Optional[datetime] = None
     """When the call happened, if known (a transcript's timestamp); else the flow's start."""
+    compressor: Optional[str] = None
+    tokens_before: Optional[int] = None
+    tokens_after: Optional[int] = None
+    sent: Optional[str] = None
+    """The output as it went upstream, when compression changed it."""
 
     @cached_property
     def fingerprint(self) -> str:
@@ -110,6 +115,15 @@ class FlowEntry:
     billing: Optional[str] = None
     refusal: Optional[str] = None
     retried: Optional[bool] = None
+    usage_cache_write_1h: Optional[int] = None
+    cost_usd: Optional[float] = None
+    saved_usd: Optional[float] = None
+    saved_tokens: Optional[int] = None
+    price_checked: Optional[str] = None
+    cache_miss: Optional[str] = None
+    cache_miss_where: Optional[str] = None
+    cache_miss_tokens: Optional[int] = None
+    limited: Optional[str] = None
     breaker_trip: Optional[BreakerTrip] = None
     """A breaker this flow's answer tripped, written to ``breakers`` with the flow."""
     known_secrets: tuple[str, ...] = ()

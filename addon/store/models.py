@@ -16,6 +16,17 @@ Token columns, for whoever fills them:
         input tokens served from / written to the provider's prompt cache.
     usage_output
         output tokens.
+    usage_cache_write_1h
+        the part of usage_cache_write written with the 1-hour lifetime (Anthropic).
+
+Cost columns (``addon/cost``; README "What it saved, in dollars"):
+    cost_usd / saved_usd
+        USD billed, from the usage and the price table; USD saved, estimated (negative when
+        the proxy's own rewrites cost more cache writes than compression saved). NULL: the
+        model has no price ("unknown").
+    cache_miss
+        why the prompt cache missed where a read was expected: "evicted", "expired",
+        "client" or "proxy"; cache_miss_where says which part changed.
 """
 
 from __future__ import annotations
@@ -127,6 +138,19 @@ class Flow(Base):
     """The provider's message when it refused a request as third-party or out of extra usage."""
     retried: Mapped[Optional[bool]] = mapped_column(Boolean)
     """A refused rewritten request was sent again with the client's original bytes."""
+    usage_cache_write_1h: Mapped[Optional[int]] = mapped_column(Integer)
+    cost_usd: Mapped[Optional[float]] = mapped_column(Float)
+    saved_usd: Mapped[Optional[float]] = mapped_column(Float)
+    saved_tokens: Mapped[Optional[int]] = mapped_column(Integer)
+    """Request tokens compression removed, in the provider's count (ours scaled to its input)."""
+    price_checked: Mapped[Optional[str]] = mapped_column(String)
+    """The day the price used was checked, from the price table."""
+    cache_miss: Mapped[Optional[str]] = mapped_column(String)
+    cache_miss_where: Mapped[Optional[str]] = mapped_column(Text)
+    cache_miss_tokens: Mapped[Optional[int]] = mapped_column(Integer)
+    """Tokens an earlier request had cached that this one wrote again."""
+    limited: Mapped[Optional[str]] = mapped_column(Text)
+    """The budget or rate limit that refused the request with a 429 (it never went upstream)."""
 
     __table_args__ = (Index("ix_flows_provider_model_started", "provider", "model", "started_at"),)
 
@@ -156,6 +180,13 @@ class ToolCall(Base):
     """Ordinal of the call in its conversation."""
     source: Mapped[str] = mapped_column(String, default="proxy")
     """"proxy" or "import:<agent>"."""
+    compressor: Mapped[Optional[str]] = mapped_column(String)
+    """The compressors that changed the output, joined by "+", when any did."""
+    tokens_before: Mapped[Optional[int]] = mapped_column(Integer)
+    tokens_after: Mapped[Optional[int]] = mapped_column(Integer)
+    """o200k tokens of the output as the agent sent it and as it went upstream."""
+    sent: Mapped[Optional[str]] = mapped_column(Text)
+    """The output as it went upstream, when compression changed it."""
 
     # learn reads a session's calls in time order (a subagent restarts positions at 0); the
     # indexes also serve lookups by session alone

@@ -124,6 +124,15 @@ def _insert_flow(connection: Connection, entry: FlowEntry) -> int:
             billing=entry.billing,
             refusal=_redact_optional(entry.refusal, secrets),
             retried=entry.retried,
+            usage_cache_write_1h=entry.usage_cache_write_1h,
+            cost_usd=entry.cost_usd,
+            saved_usd=entry.saved_usd,
+            saved_tokens=entry.saved_tokens,
+            price_checked=entry.price_checked,
+            cache_miss=entry.cache_miss,
+            cache_miss_where=_redact_optional(entry.cache_miss_where, secrets),
+            cache_miss_tokens=entry.cache_miss_tokens,
+            limited=entry.limited,
         ),
     )
     flow_id = int(connection.execute(insert(Flow).values(**flow_row)).inserted_primary_key[0])
@@ -215,6 +224,10 @@ def _tool_call_row(
         "seen_at": call.seen_at or fallback_seen_at,
         "position": call.position,
         "source": call.source or "proxy",
+        "compressor": call.compressor,
+        "tokens_before": call.tokens_before,
+        "tokens_after": call.tokens_after,
+        "sent": None if call.sent is None else redact_text(call.sent, secrets),
     }
 
 

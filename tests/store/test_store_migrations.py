@@ -6,6 +6,7 @@ import logging
 import re
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -144,13 +145,15 @@ def test_a_log_from_before_migrations_is_stamped_and_keeps_every_row(db_target: 
     target = _log_from_before_migrations(db_target, tmp_path)
     before = {model: count(target, model) for model in (Flow, ToolCall, Original)}
     assert before == {Flow: 3, ToolCall: 3, Original: 3}
-    old_call_ids = sorted(call.call_id for call in rows(target, ToolCall))
+    # read with the old file's own columns: the models have more
+    old_calls = _old_tool_calls(target)
+    old_call_ids = sorted(call.call_id for call in old_calls)
 
     log = FlowLog(target)
     assert log.start()
     # the old conversation again, one turn further: only the new call is new to the log
     entry = request_entry(0, session_id="v1-session", tool_calls=[])
-    for call in rows(target, ToolCall):
+    for call in old_calls:
         from headroom_mitm.addon.store import ToolCallEntry
 
         entry.tool_calls.append(
@@ -168,6 +171,20 @@ def test_a_log_from_before_migrations_is_stamped_and_keeps_every_row(db_target: 
     assert kept["%064x" % 1] == "original text kept by version 1, turn 0"
     first = min(rows(target, Flow), key=lambda flow: flow.id)
     assert (first.tokens_before, first.started_at.isoformat()) == (1000, "2025-06-01T09:00:00+00:00")
+
+
+def _old_tool_calls(target: str) -> list[Any]:
+    from sqlalchemy import select
+
+    from headroom_mitm.addon.store.engine import make_engine
+
+    engine = make_engine(target)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(select(ToolCall.session_id, ToolCall.call_id, ToolCall.tool,
+                                                  ToolCall.output, ToolCall.position)))
+    finally:
+        engine.dispose()
 
 
 def test_a_log_from_before_migrations_with_fewer_columns_gains_them(tmp_path: Path) -> None:
