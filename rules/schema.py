@@ -219,7 +219,7 @@ class _Checker:
             elif key == "credentials":
                 result.credentials = self.credential_rules(value)
             elif key == "prices":
-                from headroom_mitm.addon.cost.prices import PricesError, parse_price_section
+                from headroom_mitm.rules.prices import PricesError, parse_price_section
 
                 try:
                     result.prices = parse_price_section(self.path, value)

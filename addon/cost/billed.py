@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from headroom_mitm.addon.cost.prices import Price
+from headroom_mitm.rules.prices import Price
 
 __all__ = ["BilledUsage", "Cost", "billed_usd", "estimate_cost"]
 

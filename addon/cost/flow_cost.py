@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from headroom_mitm.addon.cost.billed import BilledUsage, estimate_cost
 from headroom_mitm.addon.cost.misses import FIVE_MINUTES, ONE_HOUR, CacheWatch, Seen
 from headroom_mitm.addon.cost.prefix import Prefix
-from headroom_mitm.addon.cost.prices import PriceTable
+from headroom_mitm.rules.prices import PriceTable
 from headroom_mitm.addon.store.entries import FlowEntry
 
 __all__ = ["CostFacts", "CostKeeper"]

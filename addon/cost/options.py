@@ -7,7 +7,7 @@ from typing import Any, Mapping
 
 from mitmproxy import exceptions
 
-from headroom_mitm.addon.cost.prices import PriceTable, PricesError, load_prices
+from headroom_mitm.rules.prices import PriceTable, PricesError, load_prices
 
 DECLARATIONS = (
     (

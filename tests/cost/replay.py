@@ -4,21 +4,21 @@ addon's ``CostKeeper``, as the proxy does when a flow ends."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
-import json
 
 from headroom_mitm.addon import providers
 from headroom_mitm.addon.cost.flow_cost import CostKeeper
-from headroom_mitm.addon.cost.prices import load_prices
 from headroom_mitm.addon.flow_entry import build_entry
 from headroom_mitm.addon.flow_state import FlowState
 from headroom_mitm.addon.providers._summary import ResponseSummary
 from headroom_mitm.addon.providers.anthropic import usage_from_fields
 from headroom_mitm.addon.request_body import RequestBody, process_request_body
 from headroom_mitm.addon.store.entries import FlowEntry
+from headroom_mitm.rules.prices import load_prices
 
 from trace_bodies import claude_code_turns
 

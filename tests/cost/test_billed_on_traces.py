@@ -59,7 +59,7 @@ def test_a_model_without_a_price_is_unknown_not_guessed() -> None:
     from dataclasses import replace
 
     from headroom_mitm.addon.cost.flow_cost import CostKeeper
-    from headroom_mitm.addon.cost.prices import PriceTable
+    from headroom_mitm.rules.prices import PriceTable
 
     keeper = CostKeeper(PriceTable({}))
     (flow,) = list(replay(_trace("short.jsonl"), load_rules(), keeper=keeper))

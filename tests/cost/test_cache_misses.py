@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -13,14 +12,14 @@ import pytest
 
 from headroom_mitm.addon import pipeline, providers
 from headroom_mitm.addon.cost.flow_cost import CostKeeper
-from headroom_mitm.addon.cost.prices import load_prices
 from headroom_mitm.addon.flow_entry import build_entry
 from headroom_mitm.addon.flow_state import FlowState
 from headroom_mitm.addon.providers._summary import ResponseSummary
 from headroom_mitm.addon.providers.anthropic import usage_from_fields
-from headroom_mitm.addon.store.entries import FlowEntry
 from headroom_mitm.addon.request_body import process_request_body
+from headroom_mitm.addon.store.entries import FlowEntry
 from headroom_mitm.rules import load_rules
+from headroom_mitm.rules.prices import load_prices
 
 from prefix_cache import PrefixCache
 

@@ -8,7 +8,7 @@ import pytest
 from mitmproxy import exceptions
 
 from headroom_mitm.addon.cost.options import price_file, price_table
-from headroom_mitm.addon.cost.prices import PricesError, load_prices, parse_price_file
+from headroom_mitm.rules.prices import PricesError, load_prices, parse_price_file
 from headroom_mitm.rules import RulesError, load_rules
 
 

@@ -1,4 +1,4 @@
-"""The price table: shipped ``prices.yaml``, extended by the rule file's ``prices:`` section or
+"""The price table: shipped ``prices.yaml``, extended by a rule file's ``prices:`` section or
 a file of its own (``headroom_prices``). A model no entry names has no price: "unknown"."""
 
 from __future__ import annotations
