@@ -18,7 +18,17 @@ from headroom_mitm.addon.store.breakers import active_breakers
 from headroom_mitm.addon.store.engine import make_engine
 from headroom_mitm.addon.store.entries import BreakerTrip
 from headroom_mitm.addon.store.errors import short_reason
-from headroom_mitm.addon.store.queries import CredentialRow, UsageRow, requests_by_credential, total_of, usage_by_model
+from headroom_mitm.addon.store.queries import (
+    GROUPINGS,
+    MISS_CAUSES,
+    CredentialRow,
+    ToolRow,
+    UsageRow,
+    requests_by_credential,
+    savings_by_tool,
+    total_of,
+    usage_by,
+)
 from headroom_mitm.addon.store.target import TargetError, describe_target, is_url, resolve_target
 
 _EXAMPLES = """\
@@ -26,6 +36,7 @@ examples:
   headroom stats                          # the default log, ~/.headroom/flows.db
   headroom stats flows.db --since 7d      # the last seven days (also 12h, 30m, 2w)
   headroom stats --since 2025-06-01 --json
+  headroom stats --by day --since 2w        # one row per UTC day; also --by session, --by tool
   headroom stats postgresql://proxy@db.internal/headroom
 """
 
@@ -36,9 +47,11 @@ _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "stats",
-        help="tokens saved by provider and model",
+        help="tokens and dollars saved, by provider and model, session, day or tool",
         description="Requests, request tokens before and after compression, the share saved, "
-        "and how much of the billed input the provider's prompt cache served, by provider and model.",
+        "how much of the billed input the provider's prompt cache served, what the provider billed "
+        "and what compression saved in USD, and the cache misses by cause; by provider and model "
+        "unless --by says otherwise. A model with no price shows its dollars as unknown.",
         epilog=_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -57,6 +70,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="only flows started since WHEN: a duration back from now (30m, 12h, 7d, 2w) "
         "or a date/time (2025-06-01, 2025-06-01T09:00, UTC unless an offset is given)",
     )
+    parser.add_argument("--by", choices=GROUPINGS, default="model",
+                        help="one row per provider and model (the default), session, UTC day, or tool "
+                        "(tool calls and their output tokens before and after; dollars are per request)")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON for scripts")
     parser.set_defaults(func=run)
 
@@ -89,29 +105,36 @@ class Usage:
     """What ``headroom stats`` reports."""
 
     rows: list[UsageRow]
-    """By provider and model."""
+    """By provider and model, session or day (the total is over these whatever the grouping)."""
     credentials: list[CredentialRow]
     """By agent and kind of credential: compressed or not, and why."""
     breakers: list[BreakerTrip]
+    by: str = "model"
+    tools: list[ToolRow] | None = None
+    """By tool, when asked for (``--by tool``)."""
 
 
-def stats_document(target: str, since: Optional[datetime] = None) -> dict[str, Any]:
+def stats_document(target: str, since: Optional[datetime] = None, by: str = "model") -> dict[str, Any]:
     """What ``headroom stats --json`` prints (and ``/stats`` answers) for the log at ``target``."""
-    return _document(target, since, read_usage(target, since))
+    return _document(target, since, read_usage(target, since, by))
 
 
 def _document(target: str, since: Optional[datetime], usage: Usage) -> dict[str, Any]:
-    return {
+    document = {
         "db": describe_target(target),
         "since": since.isoformat() if since else None,
+        "by": usage.by,
         "rows": [row.as_dict() for row in usage.rows],
         "total": total_of(usage.rows).as_dict(),
         "by_credential": [row.as_dict() for row in usage.credentials],
         "breakers": [trip.as_dict() for trip in usage.breakers],
     }
+    if usage.tools is not None:
+        document["tools"] = [row.as_dict() for row in usage.tools]
+    return document
 
 
-def read_usage(target: str, since: Optional[datetime] = None) -> Usage:
+def read_usage(target: str, since: Optional[datetime] = None, by: str = "model") -> Usage:
     """The figures of the log at ``target``; raises ``StatsError`` saying what is wrong."""
     if not is_url(target) and not Path(target).expanduser().is_file():
         raise StatsError(
@@ -129,8 +152,9 @@ def read_usage(target: str, since: Optional[datetime] = None) -> Usage:
         with engine.connect() as connection:
             if "flows" not in inspect(connection).get_table_names():
                 raise StatsError(f"{describe_target(target)} is not a headroom flow log (no flows table)")
-            return Usage(usage_by_model(connection, since=since),
-                         requests_by_credential(connection, since=since), active_breakers(connection))
+            return Usage(usage_by(connection, "model" if by == "tool" else by, since),
+                         requests_by_credential(connection, since=since), active_breakers(connection), by,
+                         savings_by_tool(connection, since) if by == "tool" else None)
     except StatsError:
         raise
     except Exception as exc:
@@ -144,14 +168,16 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None, err: Optional[Te
     err = err or sys.stderr
     try:
         target = resolve_target(args.db)
-        usage = read_usage(target, args.since)
+        usage = read_usage(target, args.since, args.by)
     except (TargetError, StatsError) as exc:
         err.write(f"headroom stats: {exc}\n")
         return 1
     if args.json:
         out.write(json.dumps(_document(target, args.since, usage), indent=2) + "\n")
         return 0
-    out.write(render_table(usage.rows, total_of(usage.rows)))
+    if usage.tools is not None:
+        out.write(render_tools(usage.tools) + "\n")
+    out.write(render_table(usage.rows, total_of(usage.rows), "model" if usage.by == "tool" else usage.by))
     if any(row.credential_kind != "unknown" for row in usage.credentials):  # older logs lack it
         out.write("\n" + render_credentials(usage.credentials))
     for breaker in usage.breakers:
@@ -164,13 +190,41 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None, err: Optional[Te
     return 0
 
 
-_COLUMNS = ("provider", "model", "requests", "tokens before", "tokens after", "saved", "cache read")
+_COLUMNS = ("requests", "tokens before", "tokens after", "saved", "cache read", "billed $", "saved $",
+            "cache misses")
+_GROUP_COLUMNS = {"model": ("provider", "model"), "session": ("session",), "day": ("day (UTC)",)}
 
 
-def render_table(rows: list[UsageRow], total: UsageRow) -> str:
+def render_table(rows: list[UsageRow], total: UsageRow, by: str = "model") -> str:
     """The rows and the total as an aligned text table."""
-    return _aligned(_COLUMNS, [_cells(row) for row in rows], (False, False, True, True, True, True, True),
-                    total=_cells(total))
+    groups = _GROUP_COLUMNS[by]
+    numeric = (False,) * len(groups) + (True,) * (len(_COLUMNS) - 1) + (False,)
+
+    def cells(row: UsageRow, total: bool = False) -> list[str]:
+        if total:
+            head = ["total"] + [""] * (len(groups) - 1)
+        elif by == "model":
+            head = [row.provider or "-", row.model or "-"]
+        else:
+            head = [row.group or "-"]
+        return head + _cells(row)
+
+    return _aligned(groups + _COLUMNS, [cells(row) for row in rows], numeric, total=cells(total, True))
+
+
+_TOOL_COLUMNS = ("tool", "calls", "compressed", "tokens before", "tokens after", "saved", "compressors")
+
+
+def render_tools(rows: list[ToolRow]) -> str:
+    """Tool calls (each once) by tool, and what compression removed from their outputs."""
+    cells = [[row.tool or "-", f"{row.calls:,}", f"{row.compressed:,}", f"{row.tokens_before:,}",
+              f"{row.tokens_after:,}", _percent(row.tokens_before, row.tokens_after), _counted(row.compressors)]
+             for row in rows]
+    return _aligned(_TOOL_COLUMNS, cells, (False, True, True, True, True, True, False))
+
+
+def _percent(before: int, after: int) -> str:
+    return f"{100.0 * (before - after) / before:.1f}%" if before else "-"
 
 
 _CREDENTIAL_COLUMNS = ("agent", "credential", "requests", "compressed", "unmodified (why)", "billed to")
@@ -200,15 +254,24 @@ def _counted(counts: dict[str, int]) -> str:
     return ", ".join(f"{count:,} {name}" for name, count in sorted(counts.items(), key=lambda kv: -kv[1])) or "-"
 
 
+def _dollars(value: float, row: UsageRow) -> str:
+    if row.unpriced and not value:
+        return "unknown"
+    text = f"{value:,.4f}" if abs(value) < 100 else f"{value:,.2f}"
+    return text if row.priced else f"{text} + unknown"
+
+
 def _cells(row: UsageRow) -> list[str]:
     saved = row.saved_percent
     share = row.cache_read_share
+    misses = ", ".join(f"{row.misses[c]:,} {c}" for c in MISS_CAUSES if row.misses.get(c)) or "-"
     return [
-        row.provider or "-",
-        row.model or "-",
         f"{row.requests:,}",
         f"{row.tokens_before:,}",
         f"{row.tokens_after:,}",
         "-" if saved is None else f"{saved:.1f}%",
         "-" if share is None else f"{share * 100:.1f}%",
+        _dollars(row.cost_usd, row),
+        _dollars(row.saved_usd, row),
+        misses,
     ]

@@ -2,15 +2,16 @@
 
 Counted here as each flow is handed to the flow log, from the same entry the log writes, so the
 totals of a proxy's own log match them: requests, tokens before and after compression (over flows
-where both were counted, as ``headroom stats`` sums them), the provider's usage, latency, bodies
-the addon could not process, and entries the log could not write.
+where both were counted, as ``headroom stats`` sums them), the provider's usage, billed and saved
+USD, cache misses by cause, latency, bodies the addon could not process, and entries the log
+could not write.
 """
 
 from __future__ import annotations
 
 from typing import Callable
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from headroom_mitm.addon.store.entries import FlowEntry
@@ -43,6 +44,15 @@ class FlowMetrics:
         self.output_tokens = counter("headroom_usage_output_tokens", "Output tokens billed.")
         self.cache_read_tokens = counter("headroom_cache_read_tokens", "Input tokens read from the prompt cache.")
         self.cache_write_tokens = counter("headroom_cache_write_tokens", "Input tokens written to the prompt cache.")
+        self.billed_usd = counter("headroom_billed_usd", "USD the provider billed, at the price table's prices.")
+        # a gauge: token mode's checkpoints can make a request save less than nothing
+        self.saved_usd = Gauge("headroom_saved_usd", "USD compression saved, estimated (README); can go down.",
+                               _LABELS, registry=registry)
+        self.saved_billed_tokens = counter(
+            "headroom_saved_billed_tokens", "Request tokens compression removed, in the provider's count.")
+        self.unpriced = counter("headroom_unpriced_requests", "Requests with usage whose model has no price.")
+        self.cache_misses = Counter("headroom_cache_misses", "Prompt-cache misses by cause.",
+                                    (*_LABELS, "cause"), registry=registry)
         self.rewrite_errors = counter(
             "headroom_rewrite_errors", "Request bodies the addon could not process (forwarded unmodified)."
         )
@@ -67,6 +77,14 @@ class FlowMetrics:
         ):
             if value:
                 counter.labels(*labels).inc(value)
+        if entry.cost_usd is not None:
+            self.billed_usd.labels(*labels).inc(entry.cost_usd)
+            self.saved_usd.labels(*labels).inc(entry.saved_usd or 0.0)
+            self.saved_billed_tokens.labels(*labels).inc(entry.saved_tokens or 0)
+        elif entry.usage_input is not None:
+            self.unpriced.labels(*labels).inc()
+        if entry.cache_miss:
+            self.cache_misses.labels(*labels, entry.cache_miss).inc()
         if rewrite_error:
             self.rewrite_errors.labels(*labels).inc()
         if entry.latency_ms is not None:

@@ -40,7 +40,8 @@ _JSON = "application/json"
 
 PAGES = {
     "/health": "status, version, mode, uptime, flows and the database, as JSON",
-    "/stats": "tokens saved by provider and model, as headroom stats --json prints them",
+    "/stats": "tokens and dollars saved by provider and model, as headroom stats --json prints them "
+              "(?since=7d, ?by=session|day|tool)",
     "/metrics": "counters for Prometheus",
 }
 
@@ -132,6 +133,11 @@ class StatusPages:
     def _stats(self, query: dict[str, list[str]]) -> Page:
         from headroom_mitm.addon.cli.stats import StatsError, parse_since, stats_document
 
+        from headroom_mitm.addon.store.queries import GROUPINGS
+
+        by = (query.get("by") or ["model"])[0]
+        if by not in GROUPINGS:
+            return _json_page(400, {"error": f"by={by!r}: use one of {', '.join(GROUPINGS)}"})
         since = None
         if query.get("since"):
             try:
@@ -139,7 +145,7 @@ class StatusPages:
             except argparse.ArgumentTypeError as exc:
                 return _json_page(400, {"error": str(exc)})
         try:
-            return _json_page(200, stats_document(self._db_target(), since))
+            return _json_page(200, stats_document(self._db_target(), since, by))
         except StatsError as exc:
             return _json_page(503, {"error": str(exc)})
 

@@ -89,6 +89,13 @@ def test_metrics_counters_match_the_flow_log(start_proxy: StartProxy, fake: Fake
                                ("usage_cache_read", "cache_read_tokens"), ("usage_cache_write", "cache_write_tokens")):
             if row[column]:
                 expected[(f"headroom_{metric}_total", labels)] += row[column]
+        if row["cost_usd"] is not None:
+            expected[("headroom_billed_usd_total", labels)] += row["cost_usd"]
+            expected[("headroom_saved_billed_tokens_total", labels)] += row["saved_tokens"] or 0
+        elif row["usage_input"] is not None:
+            expected[("headroom_unpriced_requests_total", labels)] += 1
+        if row["cache_miss"]:
+            expected[("headroom_cache_misses_total", labels + (("cause", row["cache_miss"]),))] += 1
         if row["error"] and "body is not JSON" in row["error"]:
             expected[("headroom_rewrite_errors_total", labels)] += 1
         expected[("headroom_request_latency_seconds_count", labels)] += 1

@@ -14,7 +14,8 @@ from headroom_mitm.addon.store import FlowEntry
 from store_builders import record_all
 
 
-def _flow(provider: str, model: str, before: int | None, after: int | None, **usage: int | datetime) -> FlowEntry:
+def _flow(provider: str, model: str, before: int | None, after: int | None,
+          **usage: int | float | str | datetime) -> FlowEntry:
     return FlowEntry(
         host="api.example.test",
         path="/v1/messages",
@@ -29,9 +30,10 @@ def _flow(provider: str, model: str, before: int | None, after: int | None, **us
 
 FLOWS = [
     _flow("anthropic", "claude-sonnet-4-5", 10_000, 4_000,
-          usage_input=100, usage_cache_read=9_000, usage_cache_write=900),
-    _flow("anthropic", "claude-sonnet-4-5", 20_000, 12_000,
-          usage_input=300, usage_cache_read=18_000, usage_cache_write=1_700),
+          usage_input=100, usage_cache_read=9_000, usage_cache_write=900, cost_usd=0.0123, saved_usd=0.004),
+    _flow("anthropic", "claude-sonnet-4-5", 20_000, 12_000, usage_input=300, usage_cache_read=18_000,
+          usage_cache_write=1_700, cost_usd=0.02, saved_usd=0.006, cache_miss="evicted"),
+    # a model without a price: its usage counts, its dollars are unknown
     _flow("anthropic", "claude-haiku-4-5", 1_000, 1_000, usage_input=1_000),
     _flow("openai-responses", "gpt-5-codex", 5_000, 2_500, usage_input=2_000, usage_cache_read=3_000),
     # a request whose counts never arrived: counted as a request, not in the token sums
@@ -75,9 +77,59 @@ def test_the_table_shows_each_model_and_a_total(db_target: str, capsys: pytest.C
     lines = out.splitlines()
     assert lines[0].split()[:3] == ["provider", "model", "requests"]
     sonnet_line = next(line for line in lines if "claude-sonnet-4-5" in line)
-    assert sonnet_line.split() == ["anthropic", "claude-sonnet-4-5", "2", "30,000", "16,000", "46.7%", "90.0%"]
+    assert sonnet_line.split() == ["anthropic", "claude-sonnet-4-5", "2", "30,000", "16,000", "46.7%", "90.0%",
+                                   "0.0323", "0.0100", "1", "evicted"]
+    haiku_line = next(line for line in lines if "claude-haiku-4-5" in line)
+    assert haiku_line.split()[-3:] == ["unknown", "unknown", "-"]
     total_line = lines[-1]
     assert total_line.split()[0] == "total" and "36,000" in total_line and "19,500" in total_line
+
+
+def test_dollars_and_misses_add_up_and_an_unpriced_model_is_unknown(
+        db_target: str, capsys: pytest.CaptureFixture[str]) -> None:
+    record_all(db_target, FLOWS)
+    _, out, _ = _run(capsys, db_target, "--json")
+    report = json.loads(out)
+    by_model = {(row["provider"], row["model"]): row for row in report["rows"]}
+    sonnet = by_model[("anthropic", "claude-sonnet-4-5")]
+    assert (sonnet["cost_usd"], sonnet["saved_usd"], sonnet["misses"]) == (0.0323, 0.01, {"evicted": 1})
+    assert by_model[("anthropic", "claude-haiku-4-5")]["unpriced"] == 1
+    assert report["total"]["cost_usd"] == pytest.approx(0.0323) and report["total"]["unpriced"] == 2
+    _, table, _ = _run(capsys, db_target)
+    assert table.splitlines()[-1].split()[-8:] == ["0.0323", "+", "unknown", "0.0100", "+", "unknown", "1", "evicted"]
+
+
+def test_by_day_session_and_tool(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from headroom_mitm.addon.store import ToolCallEntry
+
+    path = str(tmp_path / "flows.db")
+    monday = datetime(2026, 11, 30, 12, tzinfo=timezone.utc)
+    read = ToolCallEntry(session_id="s1", call_id="c1", tool="Read", arguments={}, output="x" * 400,
+                         compressor="seen_lines+line_numbers", tokens_before=100, tokens_after=40, sent="x" * 160)
+    grep = ToolCallEntry(session_id="s1", call_id="c2", tool="Grep", arguments={}, output="y")
+    record_all(path, [
+        _flow("anthropic", "claude-sonnet-4-5", 100, 60, usage_input=10, cost_usd=0.5, session_id="s1",
+              started_at=monday, tool_calls=[read, grep]),
+        _flow("anthropic", "claude-sonnet-4-5", 100, 60, usage_input=10, cost_usd=0.25, session_id="s2",
+              started_at=monday + timedelta(days=1, hours=1)),
+        _flow("anthropic", "claude-sonnet-4-5", 100, 60, usage_input=10, cost_usd=0.125, session_id="s1",
+              started_at=monday + timedelta(days=1, hours=2)),
+    ])
+    _, out, _ = _run(capsys, path, "--json", "--by", "day")
+    days = json.loads(out)["rows"]
+    assert [(d["group"], d["requests"], d["cost_usd"]) for d in days] == [("2026-11-30", 1, 0.5), ("2026-12-01", 2, 0.375)]
+    _, out, _ = _run(capsys, path, "--json", "--by", "session")
+    assert {r["group"]: r["cost_usd"] for r in json.loads(out)["rows"]} == {"s1": 0.625, "s2": 0.25}
+    _, out, _ = _run(capsys, path, "--json", "--by", "tool")
+    tools = {r["tool"]: r for r in json.loads(out)["tools"]}
+    assert (tools["Read"]["calls"], tools["Read"]["tokens_before"], tools["Read"]["tokens_after"]) == (1, 100, 40)
+    assert tools["Read"]["compressors"] == {"seen_lines+line_numbers": 1}
+    assert (tools["Grep"]["calls"], tools["Grep"]["compressed"]) == (1, 0)
+    _, table, _ = _run(capsys, path, "--by", "day")
+    assert table.splitlines()[0].split()[:3] == ["day", "(UTC)", "requests"]
+    assert any(line.split()[:2] == ["2026-12-01", "2"] for line in table.splitlines())
+    _, table, _ = _run(capsys, path, "--by", "tool")
+    assert any(line.split()[:6] == ["Read", "1", "1", "100", "40", "60.0%"] for line in table.splitlines())
 
 
 def test_since_leaves_out_older_flows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
