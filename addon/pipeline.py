@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import logging
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from headroom_mitm.addon import token_mode
 from headroom_mitm.addon.framing import outputs as framing_outputs
@@ -93,6 +94,8 @@ class Outcome:
     """Whether lossy steps could run (the request declared the retrieve tool, or the caller said so)."""
     memo_hits: int = 0
     memo_misses: int = 0
+    trail: list["_Step"] = field(default_factory=list, repr=False)
+    """Per output, what ``compress_body`` needs to pick up after it in a later request."""
 
     @property
     def changed(self) -> bool:
@@ -111,25 +114,31 @@ class _Result:
 
 
 def compress_body(raw_text: str, doc: Any, wire: WireFormat, rules: RuleSet, mode: Mode = "cache",
-                  lossy: bool | None = None) -> Outcome:
+                  lossy: bool | None = None, known: "KnownPrefix | None" = None) -> Outcome:
     """Compress the tool outputs of one parsed request body under ``rules``. Never raises for a
     compressor's failure and never makes an output longer: at worst the body comes back as is.
 
     ``lossy``: whether compressors may drop text the model would have to retrieve. None decides
     by the body: only when its own tool list holds ``headroom_retrieve`` (``addon/retrieval.py``);
     otherwise only lossless steps and references within the request run, and token mode retires
-    nothing."""
+    nothing.
+
+    ``known`` (cache and off modes only): what an earlier request of the conversation already
+    found for this body's first outputs, which it repeats (``addon/prefix_reuse.py``); their
+    reports are taken as they are and only the outputs after them are worked on."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r} (known: {', '.join(MODES)})")
-    lossy_from = 0 if lossy is None and retrieval_declared(wire, doc) else None
-    if lossy is None and lossy_from is None:
-        lossy_from = retrieval_announced_after(wire, doc)
-    if lossy is not None:
-        lossy_from = 0 if lossy else None
+    if known is not None and mode == "token":
+        raise ValueError("token mode looks at later turns: an earlier request's reports do not hold")
+    if known is not None and known.lossy_from is not _UNKNOWN:
+        lossy_from = known.lossy_from
+    else:
+        lossy_from = lossy_start(wire, doc, lossy)
     outcome = Outcome(text=raw_text, lossy=lossy_from is not None)
-    outputs = wire.extract(doc, rules.framings)
+    outputs = known.outputs if known is not None else wire.extract(doc, rules.framings)
     model = wire.model(doc) or ""
-    facts = [_Facts.of(output, rules) for output in outputs]
+    skip = len(known.reports) if known is not None else 0
+    facts = [_Facts.of(output, rules) for output in outputs[skip:]]
     rules_facts = _RulesFacts.cache_for(rules)
     window = token_mode.window(outputs, rules.token_mode.step_turns) if mode == "token" else None
     ages = window.ages if window else None
@@ -145,8 +154,13 @@ def compress_body(raw_text: str, doc: Any, wire: WireFormat, rules: RuleSet, mod
     seen = _SentSoFar()
     replacements = _Replacements()
 
-    for index, (output, fact) in enumerate(zip(outputs, facts)):
+    if known is not None:
+        for report, step in zip(known.reports, known.trail):
+            _replay(report, step, outcome, earlier_outputs, earlier_reads, earlier_read_shas, seen)
+            outcome.trail.append(step)
+    for index, (output, fact) in enumerate(zip(outputs[skip:], facts), start=skip):
         kind, tokens = fact.kind, fact.tokens
+        originals_before = len(outcome.originals)
         age = ages[index] if ages is not None else 0
         decision = rules_facts.decide(output, kind, tokens, model, mode, age)
         new_text, tokens_after, note = output.text, tokens, ""
@@ -182,10 +196,80 @@ def compress_body(raw_text: str, doc: Any, wire: WireFormat, rules: RuleSet, mod
                 earlier_reads[fact.access[1]] = (output.call_id, output.text)
                 earlier_read_shas[fact.access[1]] = (output.call_id, fact.sha)
             seen.add(output.call_id, new_text, fact.sha if new_text is output.text else new_sha)
+        outcome.trail.append(_Step(fact, new_sha, retired, _newest(outcome.originals, originals_before), seen.digest))
 
-    if replacements:
+    if known is not None:
+        outcome.text = _rewrite(wire, raw_text, replacements.strings(), outcome, known.rewrite)
+    elif replacements:
         outcome.text = _rewrite(wire, raw_text, replacements.strings(), outcome)
     return outcome
+
+
+@dataclass(frozen=True)
+class _Step:
+    """What one output's work left for the outputs after it: enough to replay it without
+    redoing it (``_replay``)."""
+
+    fact: "_Facts"
+    new_sha: str | None
+    retired: bool
+    originals: tuple[tuple[str, str], ...]
+    """The originals it set aside."""
+    digest: str
+    """``_SentSoFar.digest`` after it."""
+
+
+def _newest(store: dict[str, str], size_before: int) -> tuple[tuple[str, str], ...]:
+    """The items added to ``store`` since it had ``size_before`` of them, oldest first."""
+    added = len(store) - size_before
+    return tuple(itertools.islice(reversed(store.items()), added))[::-1] if added else ()
+
+
+_UNKNOWN: Any = object()
+
+
+@dataclass(frozen=True)
+class KnownPrefix:
+    """An earlier request's work on the outputs a body repeats, for ``compress_body``."""
+
+    outputs: list[ToolOutput]
+    """All of this body's outputs: the repeated ones first, the same objects as before."""
+    reports: Sequence[OutputReport]
+    """The earlier request's reports of the repeated outputs."""
+    trail: Sequence[_Step]
+    """Their ``Outcome.trail``."""
+    rewrite: Callable[[str, Mapping[JsonPath, str]], str]
+    """Writes the new outputs' texts back (the repeated ones are already in place)."""
+    lossy_from: Any = _UNKNOWN
+    """This body's first turn where lossy steps may run, when the caller knows it."""
+
+
+def _replay(report: OutputReport, step: _Step, outcome: Outcome, earlier_outputs: dict[str, str],
+            earlier_reads: dict[str, tuple[str, str]], earlier_read_shas: dict[str, tuple[str, str]],
+            seen: "_SentSoFar") -> None:
+    """The state the loop of ``compress_body`` keeps, as it was after this output."""
+    output, fact = report.output, step.fact
+    outcome.outputs.append(report)
+    outcome.tokens_before += report.tokens_before
+    outcome.tokens_after += report.tokens_after
+    outcome.originals.update(step.originals)
+    if report.action != "protect" and not step.retired:
+        earlier_outputs.setdefault(fact.sha, output.call_id)
+        if fact.access and fact.access[0] == "read":
+            earlier_reads[fact.access[1]] = (output.call_id, output.text)
+            earlier_read_shas[fact.access[1]] = (output.call_id, fact.sha)
+        if output.call_id and output.call_id not in seen.texts:
+            seen.texts[output.call_id] = report.text
+            seen.digest = step.digest
+
+
+def lossy_start(wire: WireFormat, doc: Any, lossy: bool | None) -> int | None:
+    """The first turn whose outputs lossy steps may touch (None: none); see ``compress_body``."""
+    if lossy is not None:
+        return 0 if lossy else None
+    if retrieval_declared(wire, doc):
+        return 0
+    return retrieval_announced_after(wire, doc)
 
 
 class _Replacements:
@@ -493,9 +577,10 @@ def retrieval_announced_after(wire: WireFormat, doc: Any) -> int | None:
     return None if turn is None else turn + 1
 
 
-def _rewrite(wire: WireFormat, raw_text: str, replacements: dict[JsonPath, str], outcome: Outcome) -> str:
+def _rewrite(wire: WireFormat, raw_text: str, replacements: dict[JsonPath, str], outcome: Outcome,
+             rewrite: Callable[[str, Mapping[JsonPath, str]], str] | None = None) -> str:
     try:
-        return wire.rewrite(raw_text, replacements)
+        return (rewrite or wire.rewrite)(raw_text, replacements)
     except Exception as exc:  # a body we cannot write back goes upstream as it came
         logger.warning("could not write compressed outputs back, body sent unchanged: %s", exc)
         outcome.outputs = [OutputReport(r.output, r.kind, r.decision, r.tokens_before, r.tokens_before,

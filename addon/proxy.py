@@ -26,6 +26,7 @@ from headroom_mitm.addon.hosts import DEFAULT_PROVIDER_HOSTS, HostMatcher, desti
 from headroom_mitm.addon.options import DECLARATIONS, Settings, parse_settings
 from headroom_mitm.addon.pages import is_status_host
 from headroom_mitm.addon.pages.site import StatusPages
+from headroom_mitm.addon.prefix_reuse import PrefixReuse
 from headroom_mitm.addon.request_body import RequestBody, process_request_body
 from headroom_mitm.addon.retry import is_retry, send_original_again
 from headroom_mitm.addon.stream_tap import StreamTap
@@ -49,6 +50,8 @@ class HeadroomAddon:
         self.guard = BillingGuard()
         # One worker: rewrites run one at a time off the event loop and share memo caches safely.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="headroom-rewrite")
+        # the previous request of each recent conversation: the next one works on its new turns only
+        self._reuse = PrefixReuse()
         # http://headroom.invalid/: a nested addon (mitmproxy calls its hooks after ours)
         self.pages = StatusPages(lambda: self.settings, lambda: self._flow_log)
         self.pages.health.add("breakers", self.guard.health)
@@ -153,7 +156,7 @@ class HeadroomAddon:
         permit = self.guard.permit(state.credential, wire.name, rules.credentials)
         loop = asyncio.get_running_loop()
         result: RequestBody = await loop.run_in_executor(
-            self._worker, process_request_body, raw, wire, rules, self.settings.mode, False, permit
+            self._worker, process_request_body, raw, wire, rules, self.settings.mode, False, permit, self._reuse
         )
         state.absorb(result)
         if result.new_body is not None and flow.live:
@@ -268,7 +271,7 @@ class HeadroomAddon:
         permit = self.guard.permit(state.credential, state.wire.name, rules.credentials)
         result: RequestBody = await loop.run_in_executor(
             self._worker, process_request_body, message.content, state.wire, rules, self.settings.mode,
-            state.retrieval, permit,
+            state.retrieval, permit, self._reuse,
         )
         state.retrieval = state.retrieval or result.retrieval  # later turns do not list the tools again
         turn.absorb(result)

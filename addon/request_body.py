@@ -19,6 +19,7 @@ from headroom_mitm.addon.modes import Mode
 from headroom_mitm.addon.pipeline import OutputReport, compress_body, retrieval_declared
 from headroom_mitm.addon.providers._base import WireFormat
 from headroom_mitm.addon.tokens import count_tokens
+from headroom_mitm.addon.prefix_reuse import Body, PrefixReuse
 from headroom_mitm.addon.tool_output import ToolOutput
 from headroom_mitm.rules import RuleSet
 
@@ -60,14 +61,18 @@ class OutputChange:
 
 
 def process_request_body(raw: bytes | str, wire: WireFormat, rules: RuleSet, mode: Mode,
-                         retrieval: bool = False, permit: RewritePermit = ALWAYS) -> RequestBody:
+                         retrieval: bool = False, permit: RewritePermit = ALWAYS,
+                         reuse: PrefixReuse | None = None) -> RequestBody:
     """``retrieval``: the model is known to have the retrieve tool even if this body does not
     declare it (a WebSocket turn after one that did). ``permit`` says, by the request's
-    credential, whether the body may be rewritten."""
+    credential, whether the body may be rewritten. ``reuse``: the owner's memory of its
+    conversations' previous requests, so that only a body's new turns are worked on (the
+    answer is the same without it)."""
     result = RequestBody()
     try:
         text = raw if isinstance(raw, str) else raw.decode("utf-8")
-        doc = json.loads(text)
+        body = reuse.parse(text) if reuse is not None else None
+        doc = body.doc if body is not None else json.loads(text)
     except (UnicodeDecodeError, ValueError) as exc:
         result.error = f"body is not JSON, forwarded unmodified ({type(exc).__name__})"
         return result
@@ -78,15 +83,18 @@ def process_request_body(raw: bytes | str, wire: WireFormat, rules: RuleSet, mod
         result.error = "body is not a JSON object, forwarded unmodified"
         return result
     try:
-        _describe(result, doc, wire)
+        _describe(result, doc, wire, reuse, body)
         result.attested = wire.attestation(doc) is not None
         result.gate = permit.for_body(result.attested)
         if mode == "off" or not result.gate.rewrite:
-            result.outputs = wire.extract(doc, rules.framings)
+            result.outputs = (reuse.outputs(body, wire, rules.framings) if reuse is not None and body is not None
+                              else wire.extract(doc, rules.framings))
             result.retrieval = retrieval or retrieval_declared(wire, doc)  # for a socket's later turns
             result.cost = CostFacts(prefix_of(doc))
         else:
-            _compress(result, text, doc, wire, rules, mode, retrieval)
+            _compress(result, text, doc, wire, rules, mode, retrieval, reuse, body)
+        if reuse is not None and body is not None:
+            reuse.remember(body, rules.framings)
     except Exception as exc:  # never worse than no proxy: forward the original bytes
         logger.warning("could not process a %s request body", wire.name, exc_info=True)
         result.new_body = None
@@ -94,18 +102,24 @@ def process_request_body(raw: bytes | str, wire: WireFormat, rules: RuleSet, mod
     return result
 
 
-def _describe(result: RequestBody, doc: dict[str, Any], wire: WireFormat) -> None:
+def _describe(result: RequestBody, doc: dict[str, Any], wire: WireFormat, reuse: PrefixReuse | None,
+              body: Body | None) -> None:
     result.model = wire.model(doc) or ""
     result.session_id = wire.session_hint(doc) or fallback_session_id(doc, wire.name)
     result.project = wire.working_directory(doc)
-    result.tokens_before = body_tokens(doc, count_tokens)
+    result.tokens_before = (reuse.body_tokens(body, count_tokens) if reuse is not None and body is not None
+                            else body_tokens(doc, count_tokens))
     result.tokens_after = result.tokens_before
 
 
 def _compress(result: RequestBody, text: str, doc: dict[str, Any], wire: WireFormat, rules: RuleSet,
-              mode: Mode, retrieval: bool) -> None:
+              mode: Mode, retrieval: bool, reuse: PrefixReuse | None, body: Body | None) -> None:
     declared = retrieval or retrieval_declared(wire, doc)
-    outcome = compress_body(text, doc, wire, rules, mode, lossy=True if declared else None)
+    lossy = True if declared else None
+    if reuse is not None and body is not None:
+        outcome = reuse.compress(body, wire, rules, mode, lossy)
+    else:
+        outcome = compress_body(text, doc, wire, rules, mode, lossy=lossy)
     result.retrieval = declared
     result.outputs = [report.output for report in outcome.outputs]
     result.originals = dict(outcome.originals)

@@ -11,6 +11,7 @@ from headroom_mitm.addon.modes import MODES, Mode, parse_mode
 from headroom_mitm.addon.providers import FORMAT_NAMES, WireFormat, by_name
 
 if TYPE_CHECKING:  # the rules are loaded only when a command runs
+    from headroom_mitm.addon.prefix_reuse import PrefixReuse
     from headroom_mitm.rules import RuleSet
 
 EXAMPLES = """\
@@ -111,12 +112,25 @@ def run(args: argparse.Namespace) -> int:
         return _run_one(source.read(), sys.stdout, rules, parse_mode(args.mode), args.provider)
 
 
-def compress_text(text: str, rules: RuleSet, mode: Mode, provider: str) -> str:
-    """One body's text, compressed; raises ``BodyError`` for a body it cannot read."""
+def compress_text(text: str, rules: RuleSet, mode: Mode, provider: str, reuse: PrefixReuse | None = None) -> str:
+    """One body's text, compressed; raises ``BodyError`` for a body it cannot read.
+    ``reuse``: the memory the bodies of one batch share, so that each works only on what it
+    adds to the one before (the result is the same)."""
     from headroom_mitm.addon.pipeline import compress_body
 
-    doc, wire = parse_body(text, provider)
-    return compress_body(text, doc, wire, rules, mode).text
+    if reuse is None:
+        doc, wire = parse_body(text, provider)
+        return compress_body(text, doc, wire, rules, mode).text
+    try:
+        body = reuse.parse(text)
+    except ValueError as exc:
+        raise BodyError(f"not JSON: {exc}") from exc
+    if not isinstance(body.doc, dict):
+        raise BodyError("the body is not a JSON object")
+    wire = by_name(guess_format(body.doc) if provider == "auto" else provider)
+    outcome = reuse.compress(body, wire, rules, mode, None)
+    reuse.remember(body, rules.framings)
+    return outcome.text
 
 
 def _run_one(text: str, out: TextIO, rules: RuleSet, mode: Mode, provider: str) -> int:
@@ -131,6 +145,9 @@ def _run_one(text: str, out: TextIO, rules: RuleSet, mode: Mode, provider: str) 
 
 
 def _run_jsonl(source: TextIO, out: TextIO, rules: RuleSet, mode: Mode, provider: str) -> int:
+    from headroom_mitm.addon.prefix_reuse import PrefixReuse
+
+    reuse = PrefixReuse()  # a batch of one conversation's requests repeats each one's turns
     failed = 0
     for number, line in enumerate(source, start=1):
         body, newline = (line[:-1], "\n") if line.endswith("\n") else (line, "")
@@ -140,7 +157,7 @@ def _run_jsonl(source: TextIO, out: TextIO, rules: RuleSet, mode: Mode, provider
             out.write(line)
             continue
         try:
-            body = compress_text(body, rules, mode, provider)
+            body = compress_text(body, rules, mode, provider, reuse)
         except Exception as exc:  # one bad line must not lose the others
             failed += 1
             reason = str(exc) if isinstance(exc, BodyError) else f"{type(exc).__name__}: {exc}"

@@ -17,7 +17,7 @@ from headroom_mitm.rules.framing_shape import Framed, Framing
 from headroom_mitm.addon.memo import LruMemo
 from headroom_mitm.addon.tool_output import FramePart, JsonPath, ToolOutput
 
-__all__ = ["Message", "framed_outputs", "recognise", "text_call_id"]
+__all__ = ["Message", "framed_outputs", "is_text_call_id", "recognise", "text_call_id"]
 
 _USER_ROLES = frozenset({"user"})
 _ASSISTANT_ROLES = frozenset({"assistant", "model"})
@@ -46,6 +46,11 @@ def text_call_id(ordinal: int) -> str:
     has no id of its own; its rank among the command outputs holds in every later request,
     even for an agent that moves its other messages around (aider moves the file contents)."""
     return f"step-{ordinal}"
+
+
+def is_text_call_id(call_id: str) -> bool:
+    """Whether ``call_id`` could be a ``text_call_id``: a rank that depends on every earlier turn."""
+    return call_id.startswith("step-")
 
 
 def recognise(text: str, framings: Sequence[Framing]) -> Framed | None:
