@@ -30,6 +30,7 @@ from headroom_mitm.addon.prefix_reuse import PrefixReuse
 from headroom_mitm.addon.request_body import RequestBody, process_request_body
 from headroom_mitm.addon.retry import is_retry, send_original_again
 from headroom_mitm.addon.stream_tap import StreamTap
+from headroom_mitm.addon.tokens import load_in_background
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,8 @@ class HeadroomAddon:
             return
         opts = ctx.options
         settings = parse_settings(opts.headroom_db, opts.headroom_rules, opts.headroom_mode)
+        if self.settings is None:
+            load_in_background()  # the first request need not wait for the encoding
         if self.settings is None or settings.rules != self.settings.rules:
             self._rules = _load_rules(settings.rules)
         if self.settings is None or settings.db != self.settings.db:

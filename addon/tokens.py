@@ -20,7 +20,7 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-__all__ = ["count_tokens", "tokenizer_name", "ENCODING_NAME"]
+__all__ = ["count_tokens", "load_in_background", "tokenizer_name", "ENCODING_NAME"]
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +57,15 @@ def count_tokens(text: str) -> int:
         if len(_memo) > _MEMO_MAX_ENTRIES:
             _memo.popitem(last=False)
     return count
+
+
+def load_in_background() -> threading.Thread:
+    """Start loading the encoding on a thread of its own: loading takes a few hundred
+    milliseconds, which the first request would otherwise wait for. Counting before it is done
+    waits for it (it never falls back to the estimate for that)."""
+    thread = threading.Thread(target=_get_encoding, name="headroom-tiktoken-load", daemon=True)
+    thread.start()
+    return thread
 
 
 def tokenizer_name() -> str:
