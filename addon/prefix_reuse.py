@@ -28,7 +28,7 @@ import json
 from bisect import bisect_left
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from headroom_mitm.addon.conversation import _PREAMBLE_KEYS, body_tokens, turns as turns_of, visible_text
 from headroom_mitm.addon.framing.outputs import is_text_call_id
@@ -46,6 +46,8 @@ from headroom_mitm.addon.retrieval import announced_at
 from headroom_mitm.addon.tool_output import JsonPath, ToolOutput
 
 __all__ = ["PrefixReuse", "Body"]
+
+T = TypeVar("T")
 
 _KEY_CHARS = 256
 """Earlier requests are looked up by the start of the text; the longest shared prefix wins."""
@@ -78,6 +80,8 @@ class _Record:
     """(rules, mode, lossy, model, lossy turn) the reports were made under; None: no reports."""
     reports: Sequence[OutputReport] = ()
     trail: Sequence[Any] = ()
+    per_turn: dict[str, list[Any]] = field(default_factory=dict)
+    """``PrefixReuse.per_turn``'s values, by name."""
 
     @property
     def weight(self) -> int:
@@ -105,6 +109,7 @@ class Body:
     reused: bool = False
     """Whether the compress step started after the repeated outputs."""
     wire: str = ""
+    per_turn: dict[str, list[Any]] = field(default_factory=dict)
 
     def read_as(self, wire: Any) -> None:
         """The body is in ``wire``'s format: an earlier request read in another is no help."""
@@ -191,6 +196,18 @@ class PrefixReuse:
         if outputs[:len(known)] == known:
             return known + outputs[len(known):], len(known)
         return outputs, 0
+
+    def per_turn(self, body: Body, name: str, compute: Callable[[int, Any], T]) -> list[T] | None:
+        """``compute(index, turn)`` for each turn of the body, the repeated turns' values taken
+        from the earlier request (``compute`` must depend on the turn alone). None for a body
+        whose turns are not known."""
+        indexed, earlier = body.indexed, body.earlier
+        if indexed is None:
+            return None
+        known: list[T] = earlier.per_turn.get(name, [])[:body.kept] if earlier is not None else []
+        values = known + [compute(index, turn) for index, turn in enumerate(indexed.turns[len(known):], len(known))]
+        body.per_turn[name] = values
+        return values
 
     def body_tokens(self, body: Body, count_tokens: Callable[[str], int]) -> int:
         """``conversation.body_tokens``, counting only the new turns and a changed preamble."""
@@ -302,7 +319,8 @@ class PrefixReuse:
     def _record(self, body: Body, framings: Any, sent: str, sent_turn_ends: Sequence[int]) -> _Record:
         assert body.indexed is not None and body.outputs is not None
         return _Record(body.wire, body.indexed, sent, tuple(sent_turn_ends), framings, body.outputs,
-                       body.turn_tokens, dict(body.preamble_tokens), body.announced, body.announced_known)
+                       body.turn_tokens, dict(body.preamble_tokens), body.announced, body.announced_known,
+                       per_turn=body.per_turn)
 
     def _forget(self, record: _Record) -> None:
         self._chars -= record.weight

@@ -14,7 +14,7 @@ from typing import Any
 from headroom_mitm.addon.billing_guard import ALWAYS, Gate, RewritePermit
 from headroom_mitm.addon.conversation import body_tokens, fallback_session_id
 from headroom_mitm.addon.cost.flow_cost import CostFacts
-from headroom_mitm.addon.cost.prefix import first_new_turn, prefix_of
+from headroom_mitm.addon.cost.prefix import Part, conversation_of, first_new_turn, message_part, prefix_of
 from headroom_mitm.addon.modes import Mode
 from headroom_mitm.addon.pipeline import OutputReport, compress_body, retrieval_declared
 from headroom_mitm.addon.providers._base import WireFormat
@@ -90,7 +90,7 @@ def process_request_body(raw: bytes | str, wire: WireFormat, rules: RuleSet, mod
             result.outputs = (reuse.outputs(body, wire, rules.framings) if reuse is not None and body is not None
                               else wire.extract(doc, rules.framings))
             result.retrieval = retrieval or retrieval_declared(wire, doc)  # for a socket's later turns
-            result.cost = CostFacts(prefix_of(doc))
+            result.cost = CostFacts(prefix_of(doc, messages=_message_parts(doc, reuse, body)))
         else:
             _compress(result, text, doc, wire, rules, mode, retrieval, reuse, body)
         if reuse is not None and body is not None:
@@ -123,7 +123,7 @@ def _compress(result: RequestBody, text: str, doc: dict[str, Any], wire: WireFor
     result.retrieval = declared
     result.outputs = [report.output for report in outcome.outputs]
     result.originals = dict(outcome.originals)
-    _cost_facts(result, doc, outcome.outputs)
+    _cost_facts(result, doc, outcome.outputs, _message_parts(doc, reuse, body))
     if outcome.text is text or outcome.text == text:
         return
     result.new_body = outcome.text.encode("utf-8")
@@ -132,7 +132,8 @@ def _compress(result: RequestBody, text: str, doc: dict[str, Any], wire: WireFor
     result.tokens_after = max(0, (result.tokens_before or 0) - saved)
 
 
-def _cost_facts(result: RequestBody, doc: dict[str, Any], reports: list[OutputReport]) -> None:
+def _cost_facts(result: RequestBody, doc: dict[str, Any], reports: list[OutputReport],
+                messages: list[Part] | None) -> None:
     """What pricing needs: tokens removed from outputs new in this request and from repeated
     ones, and the body's prefix digests with the proxy's rewrites folded in."""
     new_from = first_new_turn(doc)
@@ -150,4 +151,11 @@ def _cost_facts(result: RequestBody, doc: dict[str, Any], reports: list[OutputRe
             saved_new += saved
         else:
             saved_repeated += saved
-    result.cost = CostFacts(prefix_of(doc, rewritten), saved_new, saved_repeated)
+    result.cost = CostFacts(prefix_of(doc, rewritten, messages), saved_new, saved_repeated)
+
+
+def _message_parts(doc: dict[str, Any], reuse: PrefixReuse | None, body: Body | None) -> list[Part] | None:
+    """Each turn's part for the prompt-cache digests; the repeated turns' from the earlier request."""
+    if reuse is None or body is None or body.indexed is None or conversation_of(doc) is not body.indexed.turns:
+        return None
+    return reuse.per_turn(body, "cost.message_part", message_part)

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Part", "Prefix", "conversation_of", "first_new_turn", "prefix_of"]
+__all__ = ["Part", "Prefix", "conversation_of", "first_new_turn", "message_part", "prefix_of"]
 
 _CACHE_CONTROL = re.compile(r',?\s*"cache_control"\s*:\s*\{[^{}]*\}')
 _HEAD_KEYS = (("tools", "tools"), ("system", "system prompt"), ("instructions", "system prompt"),
@@ -79,11 +79,19 @@ def _part(label: str, value: Any) -> Part:
     return Part(label, _digest(text), _digest(stripped))
 
 
-def prefix_of(doc: Any, rewritten: dict[int, Iterable[str]] | None = None) -> Prefix:
-    """``rewritten``: conversation index -> the new texts the proxy wrote into that item."""
+def message_part(index: int, item: Any) -> Part:
+    """The part of conversation item ``index``: the same for the same item in every request."""
+    return _part(f"message {index}", item)
+
+
+def prefix_of(doc: Any, rewritten: dict[int, Iterable[str]] | None = None,
+              messages: Iterable[Part] | None = None) -> Prefix:
+    """``rewritten``: conversation index -> the new texts the proxy wrote into that item.
+    ``messages``: each item's ``message_part``, when the caller has them already."""
     body = _body(doc)
     head = tuple(_part(label, body[key]) for key, label in _HEAD_KEYS if key in body)
-    messages = tuple(_part(f"message {index}", item) for index, item in enumerate(conversation_of(doc)))
+    messages = tuple(messages) if messages is not None else tuple(
+        message_part(index, item) for index, item in enumerate(conversation_of(doc)))
     rewritten = rewritten or {}
     sent = tuple(_digest(part.raw + "\n" + "\n".join(rewritten[index])) if index in rewritten else part.raw
                  for index, part in enumerate(messages))

@@ -23,7 +23,7 @@ from headroom_mitm.rules import load_rules
 from pipeline_fakes import trace_bodies
 
 COMPARED = ("new_body", "outputs", "originals", "tokens_before", "tokens_after", "rewritten", "retrieval",
-            "error", "model", "session_id", "project", "attested")
+            "error", "model", "session_id", "project", "attested", "changes", "cost")
 
 
 def _require_traces() -> None:
