@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from mitmproxy import ctx, exceptions, http, tls
 
@@ -32,7 +33,12 @@ from headroom_mitm.addon.retry import is_retry, send_original_again
 from headroom_mitm.addon.stream_tap import StreamTap
 from headroom_mitm.addon.tokens import load_in_background
 
+if TYPE_CHECKING:  # the log's database layer loads when a log is opened
+    from headroom_mitm.addon.store.writer import FlowLog
+
 logger = logging.getLogger(__name__)
+
+LOG_DRAIN_TIMEOUT_S = 10.0
 
 
 class HeadroomAddon:
@@ -51,6 +57,8 @@ class HeadroomAddon:
         self.guard = BillingGuard()
         # One worker: rewrites run one at a time off the event loop and share memo caches safely.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="headroom-rewrite")
+        # One more: flows become log entries in the order they ended, off the event loop.
+        self._log_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="headroom-log")
         # the previous request of each recent conversation: the next one works on its new turns only
         self._reuse = PrefixReuse()
         # http://headroom.invalid/: a nested addon (mitmproxy calls its hooks after ours)
@@ -91,6 +99,7 @@ class HeadroomAddon:
         from headroom_mitm.addon.store.breakers import active_breakers
 
         if self._flow_log is not None:
+            self._drain_log_thread()
             self._flow_log.close()
         self._flow_log = FlowLog(db)
         self._flow_log.start()
@@ -104,6 +113,8 @@ class HeadroomAddon:
                            f"{trip.tripped_at:%Y-%m-%d %H:%M} UTC", trip.credential_id)
 
     def done(self) -> None:
+        self._drain_log_thread()
+        self._log_worker.shutdown(wait=False)
         if self._flow_log is not None:
             self._flow_log.close()
         self._worker.shutdown(wait=False, cancel_futures=True)
@@ -305,16 +316,33 @@ class HeadroomAddon:
         return self._costs
 
     def _record(self, state: FlowState) -> None:
+        """Hands the flow to the log thread: its entry holds every tool call of the conversation
+        and the log's dedupe looks each one up, work that grows with the conversation and must
+        not hold the event loop."""
         if self._flow_log is None:
             return
         try:
+            keeper = self._cost_keeper()
+            self._log_worker.submit(self._queue_entry, state, keeper, self._flow_log)
+        except Exception:  # logging must never break traffic
+            logger.warning("could not queue a flow for the log", exc_info=True)
+
+    def _queue_entry(self, state: FlowState, keeper: CostKeeper, flow_log: FlowLog) -> None:
+        try:
             entry = build_entry(state)
-            self._cost_keeper().settle(entry, state.body.cost)
+            keeper.settle(entry, state.body.cost)
             # the log queues only the calls and originals it has not logged yet
-            self._flow_log.record(entry)
+            flow_log.record(entry)
             self.pages.observe(entry, rewrite_error=state.body.error is not None)
         except Exception:  # logging must never break traffic
             logger.warning("could not queue a flow for the log", exc_info=True)
+
+    def _drain_log_thread(self) -> None:
+        """Wait (a bounded while) for the flows handed to the log thread to reach the log."""
+        try:
+            self._log_worker.submit(lambda: None).result(timeout=LOG_DRAIN_TIMEOUT_S)
+        except Exception:
+            logger.warning("flow log: flows handed over were not all queued in %ss", LOG_DRAIN_TIMEOUT_S)
 
 
 def _load_rules(path: str | None):
