@@ -10,7 +10,9 @@ Each input line is one request body (Anthropic Messages or OpenAI Chat). Its ``m
 through ``headroom.compress``; the body is written back with the compressed messages and every
 other key as it was, one line per input line, in order. A line that fails is written back
 unchanged and counted. The last line on stdout is a JSON summary: the version, the time of
-each ``compress`` call in milliseconds and the number of failures.
+each line in milliseconds and the number of failures. A line's time is the same work
+``headroom compress --jsonl`` does for it: parsing the line, finding the frozen prefix in cache
+mode, ``compress``, and writing the body back as JSON text.
 
 ``--cache`` passes ``frozen_message_count`` = the previous request's message count whenever a
 request extends the previous one, with the previously returned messages in that prefix: each
@@ -48,19 +50,20 @@ def main(argv: list[str]) -> int:
     with open(source, encoding="utf-8") as lines, open(target, "w", encoding="utf-8") as out:
         for number, line in enumerate(lines, start=1):
             try:
+                tick = time.perf_counter()
                 body = json.loads(line)
                 messages = body["messages"]
                 frozen, given = 0, messages
                 if cache_mode and _extends(messages, previous_in):
                     frozen = len(previous_in)
                     given = previous_out + messages[frozen:]
-                tick = time.perf_counter()
                 result = compress(given, model=body.get("model") or DEFAULT_MODEL, frozen_message_count=frozen)
-                times_ms.append((time.perf_counter() - tick) * 1000)
                 compressed = list(result.messages)
                 compressed[:frozen] = given[:frozen]  # a frozen turn goes out exactly as first sent
                 previous_in, previous_out = messages, compressed
-                out.write(json.dumps({**body, "messages": compressed}, ensure_ascii=False) + "\n")
+                written = json.dumps({**body, "messages": compressed}, ensure_ascii=False) + "\n"
+                times_ms.append((time.perf_counter() - tick) * 1000)
+                out.write(written)
             except Exception as exc:  # one bad line must not lose the batch
                 failed += 1
                 print(f"line {number}: {type(exc).__name__}: {exc}", file=sys.stderr)
