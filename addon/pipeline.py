@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping, Sequence
 
 from headroom_mitm.addon import token_mode
+from headroom_mitm.addon.budget import Deadline
 from headroom_mitm.addon.framing import outputs as framing_outputs
 from headroom_mitm.addon.compress import REGISTRY
 from headroom_mitm.addon.compress._base import Compressed, CompressorSpec, Context, not_longer
@@ -114,7 +115,8 @@ class _Result:
 
 
 def compress_body(raw_text: str, doc: Any, wire: WireFormat, rules: RuleSet, mode: Mode = "cache",
-                  lossy: bool | None = None, known: "KnownPrefix | None" = None) -> Outcome:
+                  lossy: bool | None = None, known: "KnownPrefix | None" = None,
+                  deadline: Deadline | None = None) -> Outcome:
     """Compress the tool outputs of one parsed request body under ``rules``. Never raises for a
     compressor's failure and never makes an output longer: at worst the body comes back as is.
 
@@ -125,7 +127,9 @@ def compress_body(raw_text: str, doc: Any, wire: WireFormat, rules: RuleSet, mod
 
     ``known`` (cache and off modes only): what an earlier request of the conversation already
     found for this body's first outputs, which it repeats (``addon/prefix_reuse.py``); their
-    reports are taken as they are and only the outputs after them are worked on."""
+    reports are taken as they are and only the outputs after them are worked on.
+
+    ``deadline``: checked before each output's work; raises ``OverBudget`` once it has passed."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r} (known: {', '.join(MODES)})")
     if known is not None and mode == "token":
@@ -138,7 +142,7 @@ def compress_body(raw_text: str, doc: Any, wire: WireFormat, rules: RuleSet, mod
     outputs = known.outputs if known is not None else wire.extract(doc, rules.framings)
     model = wire.model(doc) or ""
     skip = len(known.reports) if known is not None else 0
-    facts = [_Facts.of(output, rules) for output in outputs[skip:]]
+    facts = [_facts_within(output, rules, deadline) for output in outputs[skip:]]
     rules_facts = _RulesFacts.cache_for(rules)
     window = token_mode.window(outputs, rules.token_mode.step_turns) if mode == "token" else None
     ages = window.ages if window else None
@@ -159,6 +163,8 @@ def compress_body(raw_text: str, doc: Any, wire: WireFormat, rules: RuleSet, mod
             _replay(report, step, outcome, earlier_outputs, earlier_reads, earlier_read_shas, seen)
             outcome.trail.append(step)
     for index, (output, fact) in enumerate(zip(outputs[skip:], facts), start=skip):
+        if deadline is not None:
+            deadline.check()
         kind, tokens = fact.kind, fact.tokens
         originals_before = len(outcome.originals)
         age = ages[index] if ages is not None else 0
@@ -217,6 +223,12 @@ class _Step:
     """The originals it set aside."""
     digest: str
     """``_SentSoFar.digest`` after it."""
+
+
+def _facts_within(output: ToolOutput, rules: RuleSet, deadline: Deadline | None) -> "_Facts":
+    if deadline is not None:
+        deadline.check()
+    return _Facts.of(output, rules)
 
 
 def _newest(store: dict[str, str], size_before: int) -> tuple[tuple[str, str], ...]:

@@ -17,19 +17,22 @@ through the full path: another rule set, mode, model or lossy setting; token mod
 at later turns; outputs that a wire format found differently in the repeated turns. The tests
 compare both paths byte for byte on every request of the real traces.
 
-One instance per owner (the proxy addon, a ``headroom compress --jsonl`` run); not thread safe:
-the proxy calls it from its single rewrite worker.
+One instance per owner (the proxy addon, a ``headroom compress --jsonl`` run); its records are
+never changed once kept, and the table of them is locked, so the proxy's rewrite workers may
+share it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 from bisect import bisect_left
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
+from headroom_mitm.addon.budget import Deadline
 from headroom_mitm.addon.conversation import _PREAMBLE_KEYS, body_tokens, turns as turns_of, visible_text
 from headroom_mitm.addon.framing.outputs import is_text_call_id
 from headroom_mitm.addon.indexed_body import IndexedBody, parse_continuing, parse_indexed, shared_prefix
@@ -127,6 +130,7 @@ class PrefixReuse:
         self._max_chars = max_chars
         self._chars = 0
         self._count = 0
+        self._lock = threading.Lock()
         self.reused_requests = 0
         """Bodies whose compress step started after an earlier request's outputs."""
         self.reused_turns = 0
@@ -153,7 +157,9 @@ class PrefixReuse:
 
     def _earlier(self, text: str) -> tuple[_Record | None, int]:
         best, best_shared = None, 0
-        for record in self._by_start.get(text[:_KEY_CHARS], ()):
+        with self._lock:
+            candidates = list(self._by_start.get(text[:_KEY_CHARS], ()))
+        for record in candidates:
             shared = shared_prefix(text, record.body.text)
             if shared > best_shared:
                 best, best_shared = record, shared
@@ -229,15 +235,16 @@ class PrefixReuse:
                 body.preamble_tokens[key] = count_tokens(visible_text(body.doc[key]))
         return sum(body.turn_tokens) + sum(body.preamble_tokens.values())
 
-    def compress(self, body: Body, wire: Any, rules: Any, mode: str, lossy: bool | None) -> Outcome:
+    def compress(self, body: Body, wire: Any, rules: Any, mode: str, lossy: bool | None,
+                 deadline: Deadline | None = None) -> Outcome:
         """``pipeline.compress_body`` of the body, picking up after the repeated outputs."""
         indexed = body.indexed
         if indexed is None or mode == "token":
-            return compress_body(body.text, body.doc, wire, rules, mode, lossy)
+            return compress_body(body.text, body.doc, wire, rules, mode, lossy, deadline=deadline)
         outputs = self.outputs(body, wire, rules.framings)
         if not all(output.path[:2] == (indexed.key, output.turn) for output in outputs):
             # an output outside its turn: the per-turn splice cannot write it; nothing to reuse later
-            return compress_body(body.text, body.doc, wire, rules, mode, lossy)
+            return compress_body(body.text, body.doc, wire, rules, mode, lossy, deadline=deadline)
         earlier = body.earlier
         lossy_from = self._lossy_from(body, wire, lossy)
         setting = (rules, mode, lossy, wire.model(body.doc) or "")
@@ -250,7 +257,7 @@ class PrefixReuse:
         else:
             known, kept = 0, 0
             prefix = KnownPrefix(outputs, (), (), _Splicer(indexed, 0, "", (), True), lossy_from)
-        outcome = compress_body(body.text, body.doc, wire, rules, mode, lossy, known=prefix)
+        outcome = compress_body(body.text, body.doc, wire, rules, mode, lossy, known=prefix, deadline=deadline)
         splicer = prefix.rewrite
         assert isinstance(splicer, _Splicer)
         body.reused = bool(known)
@@ -299,6 +306,10 @@ class PrefixReuse:
             record = self._record(body, framings, body.text, body.indexed.turn_ends)
         if record is None:
             return
+        with self._lock:
+            self._keep(body, record)
+
+    def _keep(self, body: Body, record: _Record) -> None:
         key = body.text[:_KEY_CHARS]
         records = self._by_start.pop(key, [])
         if body.earlier is not None and body.earlier in records:

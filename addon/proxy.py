@@ -39,6 +39,10 @@ if TYPE_CHECKING:  # the log's database layer loads when a log is opened
 logger = logging.getLogger(__name__)
 
 LOG_DRAIN_TIMEOUT_S = 10.0
+LARGE_BODY_BYTES = 4_000_000
+"""Bodies above this go to the large-body worker: Claude Code's longest sessions stay below it."""
+REWRITE_BUDGET_S = 3.0
+"""Past this much work on one body, it goes upstream as the client sent it (its flow row says so)."""
 
 
 class HeadroomAddon:
@@ -55,8 +59,11 @@ class HeadroomAddon:
         self._costs: CostKeeper | None = None
         self._costs_from: tuple[object, object] | None = None  # (rule prices, price files) it was built from
         self.guard = BillingGuard()
-        # One worker: rewrites run one at a time off the event loop and share memo caches safely.
+        # Rewrites run off the event loop, one at a time per worker (the memos they share are
+        # locked); a large body has a worker of its own, so no other client's request queues
+        # behind it.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="headroom-rewrite")
+        self._large_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="headroom-rewrite-large")
         # One more: flows become log entries in the order they ended, off the event loop.
         self._log_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="headroom-log")
         # the previous request of each recent conversation: the next one works on its new turns only
@@ -118,6 +125,10 @@ class HeadroomAddon:
         if self._flow_log is not None:
             self._flow_log.close()
         self._worker.shutdown(wait=False, cancel_futures=True)
+        self._large_worker.shutdown(wait=False, cancel_futures=True)
+
+    def _worker_for(self, size: int) -> ThreadPoolExecutor:
+        return self._large_worker if size > LARGE_BODY_BYTES else self._worker
 
     # ---- which connections are ours ----------------------------------------------------------
 
@@ -170,7 +181,8 @@ class HeadroomAddon:
         permit = self.guard.permit(state.credential, wire.name, rules.credentials)
         loop = asyncio.get_running_loop()
         result: RequestBody = await loop.run_in_executor(
-            self._worker, process_request_body, raw, wire, rules, self.settings.mode, False, permit, self._reuse
+            self._worker_for(len(raw)), process_request_body, raw, wire, rules, self.settings.mode, False, permit,
+            self._reuse, REWRITE_BUDGET_S,
         )
         state.absorb(result)
         if result.new_body is not None and flow.live:
@@ -284,8 +296,8 @@ class HeadroomAddon:
         rules = self._rules.current()
         permit = self.guard.permit(state.credential, state.wire.name, rules.credentials)
         result: RequestBody = await loop.run_in_executor(
-            self._worker, process_request_body, message.content, state.wire, rules, self.settings.mode,
-            state.retrieval, permit, self._reuse,
+            self._worker_for(len(message.content)), process_request_body, message.content, state.wire, rules,
+            self.settings.mode, state.retrieval, permit, self._reuse, REWRITE_BUDGET_S,
         )
         state.retrieval = state.retrieval or result.retrieval  # later turns do not list the tools again
         turn.absorb(result)

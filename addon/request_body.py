@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from headroom_mitm.addon.billing_guard import ALWAYS, Gate, RewritePermit
+from headroom_mitm.addon.budget import Deadline, OverBudget
 from headroom_mitm.addon.conversation import body_tokens, fallback_session_id
 from headroom_mitm.addon.cost.flow_cost import CostFacts
 from headroom_mitm.addon.cost.prefix import Part, conversation_of, first_new_turn, message_part, prefix_of
@@ -62,12 +63,13 @@ class OutputChange:
 
 def process_request_body(raw: bytes | str, wire: WireFormat, rules: RuleSet, mode: Mode,
                          retrieval: bool = False, permit: RewritePermit = ALWAYS,
-                         reuse: PrefixReuse | None = None) -> RequestBody:
+                         reuse: PrefixReuse | None = None, budget_s: float | None = None) -> RequestBody:
     """``retrieval``: the model is known to have the retrieve tool even if this body does not
     declare it (a WebSocket turn after one that did). ``permit`` says, by the request's
     credential, whether the body may be rewritten. ``reuse``: the owner's memory of its
     conversations' previous requests, so that only a body's new turns are worked on (the
-    answer is the same without it)."""
+    answer is the same without it). ``budget_s``: past that many seconds of work the body is
+    forwarded unmodified and the answer's error says so."""
     result = RequestBody()
     try:
         text = raw if isinstance(raw, str) else raw.decode("utf-8")
@@ -82,8 +84,9 @@ def process_request_body(raw: bytes | str, wire: WireFormat, rules: RuleSet, mod
     if not isinstance(doc, dict):
         result.error = "body is not a JSON object, forwarded unmodified"
         return result
+    deadline = Deadline(budget_s) if budget_s is not None else None
     try:
-        _describe(result, doc, wire, reuse, body)
+        _describe(result, doc, wire, reuse, body, deadline)
         result.attested = wire.attestation(doc) is not None
         result.gate = permit.for_body(result.attested)
         if mode == "off" or not result.gate.rewrite:
@@ -92,9 +95,12 @@ def process_request_body(raw: bytes | str, wire: WireFormat, rules: RuleSet, mod
             result.retrieval = retrieval or retrieval_declared(wire, doc)  # for a socket's later turns
             result.cost = CostFacts(prefix_of(doc, messages=_message_parts(doc, reuse, body)))
         else:
-            _compress(result, text, doc, wire, rules, mode, retrieval, reuse, body)
+            _compress(result, text, doc, wire, rules, mode, retrieval, reuse, body, deadline)
         if reuse is not None and body is not None:
             reuse.remember(body, rules.framings)
+    except OverBudget as exc:  # what was done is memoised: the conversation's next request goes on from it
+        return RequestBody(model=result.model, session_id=result.session_id, project=result.project,
+                           error=f"{exc}: forwarded unmodified")
     except Exception as exc:  # never worse than no proxy: forward the original bytes
         logger.warning("could not process a %s request body", wire.name, exc_info=True)
         result.new_body = None
@@ -103,23 +109,25 @@ def process_request_body(raw: bytes | str, wire: WireFormat, rules: RuleSet, mod
 
 
 def _describe(result: RequestBody, doc: dict[str, Any], wire: WireFormat, reuse: PrefixReuse | None,
-              body: Body | None) -> None:
+              body: Body | None, deadline: Deadline | None = None) -> None:
     result.model = wire.model(doc) or ""
     result.session_id = wire.session_hint(doc) or fallback_session_id(doc, wire.name)
     result.project = wire.working_directory(doc)
-    result.tokens_before = (reuse.body_tokens(body, count_tokens) if reuse is not None and body is not None
-                            else body_tokens(doc, count_tokens))
+    count = deadline.counting(count_tokens) if deadline is not None else count_tokens
+    result.tokens_before = (reuse.body_tokens(body, count) if reuse is not None and body is not None
+                            else body_tokens(doc, count))
     result.tokens_after = result.tokens_before
 
 
 def _compress(result: RequestBody, text: str, doc: dict[str, Any], wire: WireFormat, rules: RuleSet,
-              mode: Mode, retrieval: bool, reuse: PrefixReuse | None, body: Body | None) -> None:
+              mode: Mode, retrieval: bool, reuse: PrefixReuse | None, body: Body | None,
+              deadline: Deadline | None = None) -> None:
     declared = retrieval or retrieval_declared(wire, doc)
     lossy = True if declared else None
     if reuse is not None and body is not None:
-        outcome = reuse.compress(body, wire, rules, mode, lossy)
+        outcome = reuse.compress(body, wire, rules, mode, lossy, deadline)
     else:
-        outcome = compress_body(text, doc, wire, rules, mode, lossy=lossy)
+        outcome = compress_body(text, doc, wire, rules, mode, lossy=lossy, deadline=deadline)
     result.retrieval = declared
     result.outputs = [report.output for report in outcome.outputs]
     result.originals = dict(outcome.originals)
