@@ -110,6 +110,7 @@ def build_entry(state: FlowState) -> FlowEntry:
         billing_bucket=state.billing.bucket if state.billing else None,
         billing=state.billing.as_json() if state.billing else None,
         refusal=state.refusal,
+        limited=state.limited,
         retried=state.retried or None,
         breaker_trip=state.trip,
         known_secrets=state.secrets,

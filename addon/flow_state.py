@@ -50,6 +50,8 @@ class FlowState:
     agent: str | None = None
     billing: BillingSignal | None = None
     refusal: str | None = None
+    limited: str | None = None
+    """The budget or rate limit the proxy refused the request for (answered 429 itself)."""
     retried: bool = False
     completed: bool = False
     """A socket turn ended with ``response.completed``."""

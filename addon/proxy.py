@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from mitmproxy import ctx, exceptions, http, tls
@@ -22,6 +24,7 @@ from headroom_mitm.addon.bounded_decode import BodyTooLarge, decode_bounded
 from headroom_mitm.addon.flow_entry import build_entry
 from headroom_mitm.addon.cost import options as cost_options
 from headroom_mitm.addon.cost.flow_cost import CostKeeper
+from headroom_mitm.addon.cost.limits import Limits, period_start, refusal_body
 from headroom_mitm.addon.flow_state import FlowState
 from headroom_mitm.addon.hosts import DEFAULT_PROVIDER_HOSTS, HostMatcher, destination_host
 from headroom_mitm.addon.options import DECLARATIONS, Settings, parse_settings
@@ -58,6 +61,7 @@ class HeadroomAddon:
         self._price_files: tuple[tuple[str, str], ...] = ()
         self._costs: CostKeeper | None = None
         self._costs_from: tuple[object, object] | None = None  # (rule prices, price files) it was built from
+        self._limits = Limits()
         self.guard = BillingGuard()
         # Rewrites run off the event loop, one at a time per worker (the memos they share are
         # locked); a large body has a worker of its own, so no other client's request queues
@@ -82,6 +86,10 @@ class HeadroomAddon:
     def configure(self, updated: set[str]) -> None:
         if "headroom_prices" in updated:
             self._price_files = cost_options.price_file(ctx.options.headroom_prices)
+        if updated & cost_options.LIMIT_OPTIONS:
+            opts = ctx.options
+            self._limits = cost_options.limits_from(opts.headroom_budget, opts.headroom_rpm, opts.headroom_tpm)
+            self._seed_spend()
         if not updated & {"headroom_db", "headroom_rules", "headroom_mode", "stream_large_bodies"}:
             return
         opts = ctx.options
@@ -110,6 +118,7 @@ class HeadroomAddon:
             self._flow_log.close()
         self._flow_log = FlowLog(db)
         self._flow_log.start()
+        self._seed_spend()
         # a credential refused in an earlier run stays unmodified in this one
         trips = self._flow_log.read(active_breakers) or []
         self.guard.restore(trips)
@@ -185,6 +194,8 @@ class HeadroomAddon:
             self._reuse, REWRITE_BUDGET_S,
         )
         state.absorb(result)
+        if self._limits.active and self._refuse_over_limit(flow, state):
+            return
         if result.new_body is not None and flow.live:
             state.original_request = flow.request.copy()
             flow.request.set_content(result.new_body)
@@ -314,6 +325,32 @@ class HeadroomAddon:
 
     # ---- the log -----------------------------------------------------------------------------
 
+    # ---- budgets and rate limits ------------------------------------------------------------
+
+    def _refuse_over_limit(self, flow: http.HTTPFlow, state: FlowState) -> bool:
+        """Answers a request over a budget or rate with the provider's own 429; it is logged
+        with the limit that refused it and never goes upstream."""
+        assert state.wire is not None
+        tokens = state.body.tokens_after or 0
+        refusal = self._limits.check(state.wire.name, tokens, state.started_at, time.monotonic())
+        if refusal is None:
+            return False
+        body, headers = refusal_body(state.wire.name, refusal)
+        flow.response = http.Response.make(429, body, headers)
+        self._flows.pop(flow.id, None)
+        state.limited = refusal.reason
+        state.finish_http(flow)
+        self._record(state)
+        return True
+
+    def _seed_spend(self) -> None:
+        if self._flow_log is None or not self._limits.budgets:
+            return
+        from headroom_mitm.addon.store.queries import spend_since
+
+        since = period_start("month", datetime.now(timezone.utc))
+        self._limits.seed(self._flow_log.read(lambda connection: spend_since(connection, since)) or [])
+
     def _cost_keeper(self) -> CostKeeper:
         """Follows the rule file's prices: an edit applies at once; conversations are kept."""
         rule_prices = self._rules.current().prices if self._rules is not None else {}
@@ -343,6 +380,8 @@ class HeadroomAddon:
         try:
             entry = build_entry(state)
             keeper.settle(entry, state.body.cost)
+            if entry.cost_usd:  # on this thread, before the row can be read: a budget sees it first
+                self._limits.spend(entry.provider, entry.cost_usd, entry.started_at)
             # the log queues only the calls and originals it has not logged yet
             flow_log.record(entry)
             self.pages.observe(entry, rewrite_error=state.body.error is not None)

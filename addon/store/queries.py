@@ -12,7 +12,7 @@ from sqlalchemy import Connection, and_, case, func, select
 from headroom_mitm.addon.store.models import Flow, Original, ToolCall
 
 __all__ = ["UsageRow", "ToolRow", "CredentialRow", "MISS_CAUSES", "GROUPINGS", "usage_by", "usage_by_model",
-           "savings_by_tool", "requests_by_credential", "total_of", "originals_by_ref"]
+           "savings_by_tool", "spend_since", "requests_by_credential", "total_of", "originals_by_ref"]
 
 
 MISS_CAUSES = ("client", "proxy", "expired", "evicted")
@@ -198,6 +198,13 @@ def savings_by_tool(connection: Connection, since: Optional[datetime] = None) ->
             row["compressors"][compressor] = row["compressors"].get(compressor, 0) + int(count)
     rows = [ToolRow(tool, **values) for tool, values in grouped.items()]
     return sorted(rows, key=lambda row: (-(row.tokens_before - row.tokens_after), -row.calls, row.tool))
+
+
+def spend_since(connection: Connection, since: datetime) -> list[tuple[datetime, str, float]]:
+    """(started, provider, billed USD) of every priced flow since ``since``: what budgets count."""
+    query = (select(Flow.started_at, Flow.provider, Flow.cost_usd)
+             .where(Flow.started_at >= since, Flow.cost_usd.is_not(None), Flow.cost_usd > 0))
+    return [(started, provider or "", float(cost)) for started, provider, cost in connection.execute(query)]
 
 
 def _rounded(value: Optional[float], digits: int) -> Optional[float]:

@@ -69,3 +69,49 @@ def test_usage_lands_as_billed_dollars_and_every_page_agrees(proxy: Proxy, fake:
     assert _metric_sum(metrics, "headroom_billed_usd_total") == pytest.approx(logged_billed)
     assert _metric_sum(metrics, "headroom_saved_usd") == pytest.approx(logged_saved)
     assert _metric_sum(metrics, "headroom_unpriced_requests_total") == 1
+
+
+def test_over_a_budget_the_anthropic_sdk_raises_its_rate_limit_error(start_proxy, fake: FakeProvider) -> None:
+    import anthropic as anthropic_sdk
+
+    # one Sonnet answer of the fake costs about $0.006: the budget is spent after it
+    proxy = start_proxy(options={"headroom_budget": "anthropic:0.005/day"})
+    client, _ = anthropic_client()
+    client.messages.create(model="claude-sonnet-4-5", max_tokens=64, messages=payloads.anthropic_messages())
+    wait_for_rows(proxy.db_path, "flows", 1)
+    upstream = len(fake.requests)
+    with pytest.raises(anthropic_sdk.RateLimitError) as refused:
+        client.messages.create(model="claude-sonnet-4-5", max_tokens=64, messages=payloads.anthropic_messages())
+    assert refused.value.status_code == 429
+    retry_after = int(refused.value.response.headers["retry-after"])
+    assert 0 < retry_after <= 86400
+    assert "budget $0.005/day for anthropic reached" in str(refused.value)
+    assert len(fake.requests) == upstream, "a refused request went upstream"
+    row = wait_for_rows(proxy.db_path, "flows", 2)[-1]
+    assert row["status_code"] == 429 and "budget $0.005/day for anthropic reached" in row["limited"]
+    # another provider has no budget
+    openai, _ = openai_client()
+    openai.chat.completions.create(model="gpt-4.1", messages=payloads.openai_chat_messages())
+
+
+def test_over_requests_per_minute_the_openai_sdk_raises_its_rate_limit_error(start_proxy, fake: FakeProvider) -> None:
+    import openai as openai_sdk
+
+    proxy = start_proxy(options={"headroom_rpm": "openai:1"})
+    client, _ = openai_client()
+    client.chat.completions.create(model="gpt-4.1", messages=payloads.openai_chat_messages())
+    with pytest.raises(openai_sdk.RateLimitError) as refused:
+        client.chat.completions.create(model="gpt-4.1", messages=payloads.openai_chat_messages())
+    assert refused.value.code == "rate_limit_exceeded"
+    assert 0 < int(refused.value.response.headers["retry-after"]) <= 60
+    rows = wait_for_rows(proxy.db_path, "flows", 2)
+    assert [row["status_code"] for row in rows] == [200, 429]
+    assert rows[1]["limited"] == "1 requests per minute for openai reached"
+
+
+def test_limits_are_off_by_default(proxy: Proxy, fake: FakeProvider) -> None:
+    client, _ = openai_client()
+    for _ in range(5):
+        client.chat.completions.create(model="gpt-4.1", messages=payloads.openai_chat_messages())
+    assert all(row["limited"] is None and row["status_code"] == 200
+               for row in wait_for_rows(proxy.db_path, "flows", 5))
