@@ -211,7 +211,7 @@ _PATH = re.compile(
     r"(?:~|\.{1,2})?(?:/[\w.@+-]+)+/?"
     r"|\b[\w.-]+(?:/[\w.@+-]+)+"
     r"|\b[\w-]+\.(?:py|pyi|js|jsx|ts|tsx|mjs|cjs|json|jsonl|ya?ml|toml|md|txt|cfg|ini|rs|go|rb|"
-    r"ex|exs|heex|java|kt|c|h|cc|cpp|hpp|cs|sh|sql|db|html|css|scss|lock|log|bak|new|orig|out)\b"
+    r"ex|exs|heex|java|kt|c|h|cc|cpp|hpp|cs|sh|sql|db|html|css|scss|lock|log|bak|new|orig|out)\b(?!\.\w)"
 )
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?![\w.])")
 _LINE_COL = re.compile(r"(<path>):\d+(?::\d+)?")
@@ -222,6 +222,10 @@ _QUOTED_PLACEHOLDER = re.compile(r"(['\"`])(<(?:path|n|id|hash)>)\1")
 PERSONAL_PATH = re.compile(
     r"(?:/home|/Users)/[^\s'\"`:;,)]+|[A-Za-z]:\\Users\\[^\s'\"`;,)]+|-(?:home|Users)-[^\s/'\"`]+"
 )
+
+
+# never advice, whoever names it and whatever worked: forcing past a check, deleting recursively
+FORCING = re.compile(r"(?:^|\s)(?:--force|--no-verify|-f|-rf|-fr)(?:\s|$)|\brm -r")
 
 
 def is_personal_path(text: str) -> bool:
@@ -257,7 +261,7 @@ def normalize_message(text: str) -> str:
 
 def relativize(text: str, project: str | None) -> str:
     """Paths under the project become project-relative; other home-directory paths ``<path>``."""
-    if project:
+    if project and project.startswith(("/", "~")):
         root = project.rstrip("/")
         text = re.sub(re.escape(root) + r"(?=/|\b)/?", "", text)
     return PERSONAL_PATH.sub("<path>", text)

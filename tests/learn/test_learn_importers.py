@@ -38,7 +38,7 @@ def test_mini_swe_agent_commands_and_return_codes():
     calls = list(mini_swe_agent.read(trajectory))
     missing = [call for call in calls if call.exit_code == 127]
     assert missing and missing[0].arguments["command"].startswith("pytest")
-    assert {call.project for call in calls} == {"/testbed"}
+    assert {call.project for call in calls} == {"sympy/sympy"}  # the repository, not the shared /testbed
     assert [call.position for call in calls] == list(range(len(calls)))
 
 
