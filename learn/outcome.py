@@ -22,6 +22,7 @@ from headroom_mitm.learn.normalize import (
     strip_ansi,
 )
 from headroom_mitm.learn.records import CallRecord
+from headroom_mitm.learn.shell_edits import doing_part, file_writes, run_part
 
 
 class Outcome(str, Enum):
@@ -68,8 +69,10 @@ class CallView:
     and are never compared with one, so their commands are never parsed.
     """
 
-    def __init__(self, record: CallRecord) -> None:
+    def __init__(self, record: CallRecord, project: str | None = None) -> None:
         self.record = record
+        self.project = project if project is not None else record.project
+        """The repository the call ran in (``learn.projects.repository_of``)."""
         raw = record.arguments
         self._raw_arguments = raw if isinstance(raw, str) else None
         self.tool = _tool_of(record.tool, raw)
@@ -79,11 +82,31 @@ class CallView:
         return parse_arguments(self.record.arguments)
 
     @cached_property
+    def raw_command(self) -> str:
+        return shell_command_of(self.arguments) if self.tool == "bash" else ""
+
+    @cached_property
     def command(self) -> str:
-        """The simplified command line for bash-like calls, else a short view of the arguments."""
+        """The simplified command line for bash-like calls (what it runs once the files it
+        writes are written, without the steps that only prepare it), else a short view of the
+        arguments."""
         if self.tool == "bash":
-            return simplify_command(shell_command_of(self.arguments))
+            raw = self.raw_command
+            runs = run_part(raw)
+            return simplify_command(doing_part(runs, self.record.output or "") if runs else raw)
         return _argument_view(self.arguments)
+
+    @cached_property
+    def writes(self) -> tuple[tuple[str, str | None], ...]:
+        """(file, new content or None) for what the call wrote or edited."""
+        if self.tool == "bash":
+            return file_writes(self.raw_command)
+        if self.tool in ("edit", "write") and isinstance(self.arguments, dict):
+            path = self.arguments.get("file_path") or self.arguments.get("path")
+            if isinstance(path, str) and path:
+                content = self.arguments.get("content") if self.tool == "write" else None
+                return ((path, content if isinstance(content, str) else None),)
+        return ()
 
     @cached_property
     def program(self) -> str:
@@ -99,11 +122,16 @@ class CallView:
         return classify(self, record.output or "", record.is_error, record.exit_code, record.provider != "anthropic")
 
     @cached_property
+    def body(self) -> str:
+        """The output without the harness's wrappers (``output_body``)."""
+        return output_body(self.record.output or "")
+
+    @cached_property
     def raw_error(self) -> str:
         """The error line as the output had it ("" unless the call failed)."""
         if self.outcome not in (Outcome.FAILED, Outcome.TESTS_FAILED):
             return ""
-        return error_line(self.record.output or "")
+        return error_line_of(self.body)
 
     @cached_property
     def signature(self) -> str:
@@ -161,22 +189,29 @@ def _argument_view(arguments: object) -> str:
     return ""
 
 
-def view_of(record: CallRecord) -> CallView:
-    return CallView(record)
+def view_of(record: CallRecord, project: str | None = None) -> CallView:
+    return CallView(record, project)
 
 
+_TOO_LONG = re.compile(r"The output of your last command was too long")
 _NOT_A_MISTAKE_TEXT = re.compile("|".join(re.escape(marker) for marker in _NOT_A_MISTAKE))
 
 
 def classify(view: CallView, output: str, is_error: bool, exit_code: int | None, read_text: bool = True) -> Outcome:
     if _NOT_A_MISTAKE_TEXT.search(output, 0, 400):
-        return Outcome.IGNORED
+        if exit_code is None or not _TOO_LONG.search(output, 0, 400):
+            return Outcome.IGNORED
+        # only the output was cut short: the call itself ran, and its exit status says how
+        if exit_code == 0:
+            return Outcome.OK
     failed = bool(is_error) or (exit_code not in (None, 0))
     if not failed and read_text and exit_code is None and view.tool in ("bash", "edit", "write"):
         failed = _shows_failure(output)
     if not failed:
         return Outcome.OK
     body = output_body(output)
+    if view.program == "rm" and _NOTHING_TO_REMOVE.search(body):
+        return Outcome.IGNORED  # cleaning up a file that is already gone is no mistake
     if exit_code == 1 and not body.strip():
         if _SEARCHES.search(view.command) or view.program.split()[0] in _QUIET_EXIT_ONE:
             return Outcome.OK  # a search that found nothing is an answer, not a mistake
@@ -185,6 +220,9 @@ def classify(view: CallView, output: str, is_error: bool, exit_code: int | None,
     if is_test_command(view.command) and _TESTS_RAN.search(body) and not _runner_broken(body):
         return Outcome.TESTS_FAILED
     return Outcome.FAILED
+
+
+_NOTHING_TO_REMOVE = re.compile(r"cannot remove .*No such file or directory|No such file or directory")
 
 
 def _shows_failure(output: str) -> bool:
@@ -226,36 +264,70 @@ def output_body(output: str) -> str:
             pass
     if len(text) > 2 * EDGE_CHARS:
         text = text[:EDGE_CHARS] + "\n" + text[-EDGE_CHARS:]
+    if "\\n\\n" in text[:300]:
+        # a hook's message relayed with its newlines escaped: read it as the lines it was
+        first, _, rest = text.partition("\n")
+        text = first.replace("\\n", "\n") + ("\n" + rest if rest else "")
     text = re.sub(r"^\s*<returncode>-?\d+</returncode>", "", text)
     text = _WRAPPER_TAGS.sub("", text)
     lines = [line for line in text.splitlines() if not _EXIT_LINE.match(line.strip())]
     return strip_ansi("\n".join(lines))
 
 
-# the most telling line of an error output, most specific first
-_ERROR_LINES = (
-    re.compile(r"^.*\bcommand not found\b.*$", re.M),
-    re.compile(r"^.*No module named .*$", re.M),
-    re.compile(r"^(?:fatal|error|ERROR|Error): .*$", re.M),
-    re.compile(r"^.*<tool_use_error>(.*?)</tool_use_error>.*$", re.M | re.S),
-    re.compile(r"^- E\d+ .*$", re.M),  # SWE-agent's lint report of a rejected edit
-    re.compile(r"^.*(?:No such file or directory|cannot access|can't open file|does not exist).*$", re.M),
-    re.compile(r"^\s*\w*(?:Error|Exception): .*$", re.M),
-    re.compile(r"^.*\b(?:EISDIR|ENOENT|EACCES|Permission denied)\b.*$", re.M),
-    re.compile(r"^.*exceeds maximum allowed.*$", re.M),
+# a Python exception line; a traceback's last one is the error (earlier ones were its causes)
+_PYTHON_ERROR = re.compile(r"^\s*[\w.]*(?:Error|Exception): .*$", re.M)
+
+# the most telling line of an error output, most specific first; each with a plain substring
+# that must be there first (a regex scan of every line of a long output is what costs)
+_ERROR_LINES: tuple[tuple[tuple[str, ...] | str | None, re.Pattern[str]], ...] = (
+    (("re-commit", "hook"), re.compile(r"^.*\b(?:[Pp]re-commit|hook)\b.*\b(?:failed|declined|rejected)\b.*$", re.M)),
+    ("command not found", re.compile(r"^.*\bcommand not found\b.*$", re.M)),
+    ("No module named", re.compile(r"^.*No module named .*$", re.M)),
+    ("** (", re.compile(r"^\s*\*\* \((\w+(?:Error|Exception))\) (.*)$", re.M)),  # Elixir: ** (RuntimeError) ...
+    (None, re.compile(r"^(?:fatal|error|ERROR|Error): .*$", re.M)),
+    ("<tool_use_error>", re.compile(r"^.*<tool_use_error>(.*?)</tool_use_error>.*$", re.M | re.S)),
+    ("- E", re.compile(r"^- E\d+ .*$", re.M)),  # SWE-agent's lint report of a rejected edit
+    (None, re.compile(r"^.*(?:No such file or directory|cannot access|can't open file|does not exist).*$", re.M)),
+    (None, _PYTHON_ERROR),
+    (None, re.compile(r"^.*\b(?:EISDIR|ENOENT|EACCES|Permission denied)\b.*$", re.M)),
+    ("exceeds maximum allowed", re.compile(r"^.*exceeds maximum allowed.*$", re.M)),
 )
 
 
 def error_line(output: str, limit: int = 160) -> str:
     """One short line that says what went wrong."""
-    body = output_body(output)
-    for pattern in _ERROR_LINES:
+    return error_line_of(output_body(output), limit)
+
+
+def error_line_of(body: str, limit: int = 160) -> str:
+    """:func:`error_line` of an output already through :func:`output_body`."""
+    for guard, pattern in _ERROR_LINES:
+        if guard is not None and not any(part in body for part in ((guard,) if isinstance(guard, str) else guard)):
+            continue
         found = pattern.search(body)
+        if found and pattern is _PYTHON_ERROR:
+            *_, found = pattern.finditer(body)
         if found:
-            line = found.group(1) if pattern.groups else found.group(0)
-            return _shorten(line.strip(), limit)
+            line = ": ".join(found.groups()) if pattern.groups else found.group(0)
+            return _shorten(_with_named_path(line.strip(), body, found.end()), limit)
     lines = [line.strip() for line in body.splitlines() if line.strip()]
-    return _shorten(lines[0], limit) if lines else ""
+    if not lines:
+        return ""
+    if lines[0].startswith("The last command <command>"):
+        # mini-swe-agent's timeout names the command, which the call already says
+        return _shorten(re.sub(r"^The last command <command>.*?</command>", "The command", lines[0]), limit)
+    return _shorten(_with_named_path(lines[0], body, body.find(lines[0]) + len(lines[0])), limit)
+
+
+def _with_named_path(line: str, body: str, end: int) -> str:
+    """"The following paths are ignored by one of your .gitignore files:" says which on the
+    next line: the line with its first path is the error."""
+    if not line.endswith(":"):
+        return line
+    following = body[end:].lstrip("\n").split("\n", 1)[0].strip()
+    if following and " " not in following and ("/" in following or "." in following):
+        return f"{line} {following}"
+    return line
 
 
 def _shorten(text: str, limit: int) -> str:
