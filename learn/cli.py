@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 from headroom_mitm.learn.mine import Pattern, mine, project_root, select_patterns
-from headroom_mitm.learn.write import AGENT_FILES, MAX_LINES, plan_changes, render_line, render_lines
+from headroom_mitm.learn.projects import folder_names, is_path, repository_of
+from headroom_mitm.learn.write import AGENT_FILES, MAX_LINES, BlockError, plan_changes, render_line, render_lines
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="whose patterns to learn: a project path (default: the current directory) or 'all'",
     )
-    learn.add_argument("--out", default=None, help="folder to write the files into (default: each project's root)")
+    learn.add_argument(
+        "--out",
+        default=None,
+        help="folder to write the files into (default: each project's root); with --project all, "
+        "one folder per project under it, named for the repository",
+    )
     learn.add_argument(
         "--min-evidence", type=int, default=2, help="distinct sessions a pattern needs (default: 2)"
     )
@@ -118,7 +124,7 @@ def run_learn(args: argparse.Namespace) -> int:
         return status
     result = mined[0]
     everything = args.project == "all"
-    project = None if everything else str(Path(args.project or os.getcwd()).expanduser().resolve())
+    project = None if everything else _project_key(args.project)
     chosen = select_patterns(result.patterns, project, args.min_evidence)
 
     if args.json:
@@ -130,21 +136,28 @@ def run_learn(args: argparse.Namespace) -> int:
     missing_roots: list[tuple[Path, int]] = []
     for root, patterns in targets:
         lines = render_lines(patterns, args.max_lines)
-        if not root.is_dir():
+        # a folder under --out is made for its project; a project's own root must exist
+        if not root.is_dir() and not (everything and args.out is not None):
             missing_roots.append((root, len(lines)))
             continue
-        changes.extend(plan_changes(root, lines, agents))
+        try:
+            changes.extend(plan_changes(root, lines, agents))
+        except BlockError as exc:
+            print(f"headroom learn: {exc}", file=sys.stderr)
+            return 1
 
     _print_summary(result.calls, result.sessions, chosen, args.min_evidence)
     if args.dry_run and any(change.changed for change in changes):
         print()
     for change in changes:
+        for warning in change.warnings:
+            print(f"headroom learn: {warning}", file=sys.stderr)
         if args.dry_run:
             sys.stdout.write(change.diff())
         elif change.changed:
             change.apply()
             print(f"{'removed' if change.after is None else 'wrote'} {change.path}")
-        else:
+        elif change.before is not None:
             print(f"unchanged {change.path}")
     # stdout first: the notes below must not land in the middle of the table or a diff
     sys.stdout.flush()
@@ -158,15 +171,31 @@ def run_learn(args: argparse.Namespace) -> int:
     return 0
 
 
+def _project_key(given: str | None) -> str:
+    """The repository a --project path (default: the current directory) belongs to."""
+    path = str(Path(given or os.getcwd()).expanduser().resolve())
+    return repository_of(path) or path
+
+
 def _targets(
     chosen: list[Pattern], project: str | None, everything: bool, out: str | None
 ) -> list[tuple[Path, list[Pattern]]]:
-    """(folder, its patterns) for every file set to write."""
-    if out is not None or not everything:
+    """(folder, its patterns) for every file set to write.
+
+    One project: its root, or --out. Every project: each one's root, or with --out one folder
+    per project under it, named for the repository, so the lessons of two repositories never
+    share a file.
+    """
+    if not everything:
         root = Path(out).expanduser() if out is not None else Path(project_root(project or os.getcwd(), chosen))
         return [(root, chosen)]
     projects = sorted({name for pattern in chosen for name in pattern.projects if name})
-    return [(Path(name), select_patterns(chosen, name, 1)) for name in projects]
+    if out is None:
+        return [(Path(name), select_patterns(chosen, name, 1)) for name in projects if is_path(name)] + [
+            (Path(name), select_patterns(chosen, name, 1)) for name in projects if not is_path(name)
+        ]
+    folders = folder_names(projects)
+    return [(Path(out).expanduser() / folders[name], select_patterns(chosen, name, 1)) for name in projects]
 
 
 def _print_summary(calls: int, sessions: int, chosen: list[Pattern], min_evidence: int) -> None:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from headroom_mitm.learn.mine import Pattern
-from headroom_mitm.learn.normalize import NO_SUCH_PATH, PERSONAL_PATH
+from headroom_mitm.learn.normalize import FORCING, PERSONAL_PATH
+from headroom_mitm.learn.projects import project_name
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,8 @@ __all__ = [
     "FileChange",
     "plan_changes",
     "MAX_LINES",
+    "BlockError",
+    "find_blocks",
 ]
 
 START = "<!-- headroom:learn:start -->"
@@ -53,6 +56,10 @@ CURSOR_FRONTMATTER = (
 
 _HEADING = "## Learned from past sessions"
 _INTRO = "Recurring tool failures seen in this project's agent sessions, and what worked instead."
+
+# never written at all: a commit hash
+_COMMIT_HASH = re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,40}\b")
+
 
 def _code(text: str) -> str:
     """Inline code that survives backticks inside it."""
@@ -104,36 +111,77 @@ def _what_worked(pattern: Pattern) -> str:
         return f"what worked instead: {_code(fix)} ({worked} of {pattern.evidence} sessions), {others}"
     if worked < pattern.evidence:
         return f"use {_code(fix)} instead (worked in {worked} of {pattern.evidence} sessions)"
-    return f"use {_code(fix)} instead ({_sessions(pattern.evidence)})"
+    return f"use {_code(fix)} instead ({_evidence(pattern)})"
 
 
 def render_line(pattern: Pattern) -> str:
-    """One bullet a careful engineer could have written: what fails, what to do, the evidence."""
-    evidence = _sessions(pattern.evidence)
+    """One bullet a careful engineer could have written: one rule, with its evidence."""
+    evidence = _evidence(pattern)
     if pattern.kind == "test-command":
         alternatives = _alternatives(pattern)
         also = "".join(f", {_code(fix)} in {count}" for fix, count in alternatives)
-        worked = evidence.replace("seen", "worked")
+        worked = _sessions(pattern.evidence).replace("seen", "worked")
         return f"- Tests run here with {_code(pattern.fix)} ({worked}{also})."
-    trigger = _code(pattern.trigger) if pattern.tool == "bash" else f"The {pattern.trigger} tool"
+    if pattern.kind == "harness":
+        return f"- The harness refuses {_refused(pattern)} ({_quoted_error(pattern.error)}): {pattern.fix} ({evidence})."
+    trigger = _code(pattern.command or pattern.trigger) if pattern.tool == "bash" else f"The {pattern.trigger} tool"
     error = _quoted_error(pattern.error)
-    if pattern.kind == "use-instead":
-        if pattern.missing:
-            failing = _listing(pattern.triggers or [pattern.trigger])
-            verb = "fails" if len(pattern.triggers) <= 1 else "fail"
-            # a rival fix that runs the missing program itself: installed in some sessions only
-            fixes = [fix for fix, _ in pattern.ranked_fixes[:1] + _alternatives(pattern)]
-            runs_it = any(fix.split(" ")[0].rsplit("/", 1)[-1] == pattern.missing for fix in fixes)
-            state = "is not always installed" if runs_it else "is not installed"
-            return f"- {_code(pattern.missing)} {state} here ({failing} {verb}); {_what_worked(pattern)}."
-        if len(pattern.ranked_fixes) == 1 or not _alternatives(pattern) and pattern.fix_evidence == pattern.evidence:
-            if NO_SUCH_PATH.search(pattern.error) and pattern.fix.split(" ")[0] == pattern.trigger.split(" ")[0]:
-                # the same program with an option that tolerates the missing path (rm -f)
-                return f"- {trigger} fails on a path that does not exist ({error}); {_code(pattern.fix)} worked instead ({evidence})."
-            return f"- {trigger} fails with {error}; {_code(pattern.fix)} worked instead ({evidence})."
-        return f"- {trigger} fails with {error}; {_what_worked(pattern)}."
-    # fix-arguments: only the wrong-path kind is written (see Pattern.advice)
-    return f"- {trigger} fails with {error} when the path is wrong; check that it exists first ({evidence})."
+    if pattern.kind == "named-fix":
+        fixes = _and(_code(fix) for fix, _ in pattern.ranked_fixes)
+        return f"- Run {fixes} before {trigger}: it fails with {error} otherwise ({evidence})."
+    if pattern.kind == "fix-between":
+        when = "After an in-place edit (`sed -i`), " if pattern.after_edit else ""
+        fixes = _and(_fix_step(fix) for fix, _ in pattern.ranked_fixes)
+        return f"- {when}{trigger} fails with {error}; what fixed it: {fixes} ({evidence})."
+    if pattern.kind == "fix-arguments":
+        if pattern.fix:
+            return f"- {_code(pattern.wrong or '')} does not exist ({trigger} fails with {error}); it is {_code(pattern.fix)} ({evidence})."
+        return f"- {trigger} fails with {error}; leave {_code(pattern.wrong or '')} out ({evidence})."
+    if pattern.interpreter:
+        return (
+            f"- {_code(pattern.interpreter)} is not the project's interpreter: {trigger} fails with {error}; "
+            f"use {_code(pattern.fix)} ({evidence})."
+        )
+    if pattern.missing:
+        failing = _listing(pattern.triggers or [pattern.trigger])
+        verb = "fails" if len(pattern.triggers) <= 1 else "fail"
+        return f"- {_code(pattern.missing)} is not installed here ({failing} {verb}); {_what_worked(pattern)}."
+    if len(pattern.ranked_fixes) == 1 or not _alternatives(pattern) and pattern.fix_evidence == pattern.evidence:
+        return f"- {trigger} fails with {error}; {_code(pattern.fix)} worked instead ({evidence})."
+    return f"- {trigger} fails with {error}; {_what_worked(pattern)}."
+
+
+def _evidence(pattern: Pattern) -> str:
+    """How many sessions showed it, and what it cost them when that is more than a turn each."""
+    seen = _sessions(pattern.evidence)
+    if pattern.turns > pattern.evidence:
+        return f"{seen}, {pattern.turns} turns lost"
+    return seen
+
+
+def _refused(pattern: Pattern) -> str:
+    if pattern.tool == "format":
+        return "a reply without exactly one ```bash block"
+    shown = _listing(pattern.triggers or [pattern.trigger], 2)
+    return f"an output that is too long (from {shown})"
+
+
+def _fix_step(fix: str) -> str:
+    if fix == "repair":
+        return "repair the file the edit broke (or `git checkout` it and redo the edit)"
+    if fix.startswith("edit "):
+        return f"edit {_code(fix[5:])}"
+    if fix.startswith("create "):
+        return f"create {_code(fix[7:])}"
+    if fix.startswith("change the script"):
+        called = fix.partition(": ")[2]
+        return f"change the script ({_and(_code(name) for name in called.split(', '))} added)" if called else fix
+    return _code(fix)
+
+
+def _and(parts) -> str:
+    parts = list(parts)
+    return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] if parts else ""
 
 
 def render_lines(patterns: list[Pattern], limit: int = MAX_LINES) -> list[str]:
@@ -149,7 +197,9 @@ def rendered(patterns: list[Pattern], limit: int = MAX_LINES) -> list[tuple[Patt
         if not pattern.advice:
             continue
         line = render_line(pattern)
-        if PERSONAL_PATH.search(line):
+        if PERSONAL_PATH.search(line) or _COMMIT_HASH.search(line) or any(
+            FORCING.search(fix) for fix, _ in pattern.ranked_fixes if pattern.kind != "harness"
+        ):
             logger.info("left out a pattern that names a personal path: %s", pattern.trigger)
             continue
         if line in seen:
@@ -169,7 +219,8 @@ def written_for(chosen: list[Pattern], limit: int = MAX_LINES) -> list[tuple[str
     written: dict[tuple[str, str], None] = {}
     for project in sorted({name for pattern in chosen for name in pattern.projects if name}):
         for pattern, line in rendered(select_patterns(chosen, project, 1), limit):
-            written[(pattern.scope, line)] = None
+            scope = pattern.scope if pattern.scope == "all" else project_name(pattern.scope)
+            written[(scope, line)] = None
     return list(written)
 
 
@@ -180,33 +231,84 @@ def render_block(lines: list[str]) -> str:
     return "\n".join([START, _HEADING, "", _INTRO, "", *lines, END]) + "\n"
 
 
-def apply_block(existing: str | None, block: str, frontmatter: str = "") -> str | None:
+class BlockError(ValueError):
+    """A file whose managed block cannot be found safely: nothing is written to it."""
+
+
+def find_blocks(text: str, where: str = "the file") -> list[tuple[int, int]]:
+    """(first line, last line) of each managed block, 0-based and inclusive.
+
+    A marker counts only as a whole line outside a code fence: the marker quoted in the user's
+    prose or in a fenced example is the user's text. A start marker without its end (or an end
+    without its start) stops everything, naming the file and line: guessing where the block ends
+    could delete what the user wrote after it.
+    """
+    blocks: list[tuple[int, int]] = []
+    fence: str | None = None
+    start: int | None = None
+    for number, line in enumerate(text.splitlines()):
+        stripped = line.strip()
+        if fence is None and re.match(r"^(```|~~~)", stripped):
+            fence = stripped[:3]
+            continue
+        if fence is not None:
+            if stripped.startswith(fence):
+                fence = None
+            continue
+        if stripped == START:
+            if start is not None:
+                break  # reported below: the first start has no end
+            start = number
+        elif stripped == END:
+            if start is None:
+                raise BlockError(f"{where}:{number + 1}: {END} without a {START} before it; nothing was written")
+            blocks.append((start, number))
+            start = None
+    if start is not None:
+        raise BlockError(
+            f"{where}:{start + 1}: {START} has no {END} after it; add the end marker or remove the start "
+            "marker (nothing was written, so no text of yours was lost)"
+        )
+    return blocks
+
+
+def apply_block(existing: str | None, block: str, frontmatter: str = "", where: str = "the file") -> str | None:
     """The file's new text with ``block`` in place of the managed block.
 
-    A file without a block gets it appended after a blank line; an empty ``block`` removes the
-    managed block (and the file, if the block was all it held). None means "no file".
+    A file without a block gets it appended after one blank line; two blocks become one (in
+    place of the first); an empty ``block`` removes the managed block and the blank line put
+    before it (and the file, if the block was all it held). The file's line endings are kept.
+    None means "no file".
     """
     if existing is None:
         return frontmatter + block if block else None
-    start = existing.find(START)
-    end = existing.find(END, start + 1) if start != -1 else -1
-    if start != -1 and end != -1:
-        end_of_block = end + len(END)
-        if existing[end_of_block : end_of_block + 1] == "\n":
-            end_of_block += 1
-        before, after = existing[:start], existing[end_of_block:]
-        updated = before + block + after
-        if not block and not (before + after).strip():
-            return None
-        if not block and frontmatter and (before + after) == frontmatter:
-            return None
-        return updated
+    newline = "\r\n" if "\r\n" in existing else "\n"
+    block = block.replace("\n", newline)
+    lines = existing.splitlines(keepends=True)
+    blocks = find_blocks(existing, where)
+    if not blocks:
+        if not block:
+            return existing
+        if not existing:
+            return frontmatter.replace("\n", newline) + block
+        ending = "" if existing.endswith(("\n", "\r")) else newline
+        return existing + ending + newline + block
+    kept: list[str] = []
+    previous_end = -1
+    for index, (first, last) in enumerate(blocks):
+        kept.extend(lines[previous_end + 1 : first])
+        at_end = last == len(lines) - 1
+        if index == 0 and block:
+            kept.append(block)
+        elif at_end and kept and not kept[-1].strip() and (index > 0 or not block):
+            kept.pop()  # the blank line this block was appended after
+        previous_end = last
+    kept.extend(lines[previous_end + 1 :])
+    updated = "".join(kept)
     if not block:
-        return existing
-    if not existing:
-        return frontmatter + block
-    separator = "" if existing.endswith("\n\n") else ("\n" if existing.endswith("\n") else "\n\n")
-    return existing + separator + block
+        if not updated.strip() or (frontmatter and updated.replace(newline, "\n") == frontmatter):
+            return None
+    return updated
 
 
 @dataclass(frozen=True)
@@ -214,6 +316,7 @@ class FileChange:
     path: Path
     before: str | None
     after: str | None
+    warnings: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -254,5 +357,17 @@ def plan_changes(root: Path, lines: list[str], agents: list[str]) -> list[FileCh
             with path.open("r", encoding="utf-8", newline="") as handle:
                 before = handle.read()
         frontmatter = CURSOR_FRONTMATTER if agent == "cursor" else ""
-        changes.append(FileChange(path, before, apply_block(before, block, frontmatter)))
+        warnings = ()
+        if agent == "cursor" and before is not None and _never_applied(before) and block:
+            warnings = (
+                f"{path} says alwaysApply: false, so Cursor reads these lessons only when a rule asks "
+                "for them; set alwaysApply: true to have them in every chat",
+            )
+        changes.append(FileChange(path, before, apply_block(before, block, frontmatter, str(path)), warnings))
     return changes
+
+
+def _never_applied(text: str) -> bool:
+    """An .mdc file whose frontmatter turns alwaysApply off."""
+    found = re.match(r"^---\r?\n(.*?)\r?\n---", text, re.S)
+    return bool(found and re.search(r"^alwaysApply:\s*false\s*$", found.group(1), re.M))

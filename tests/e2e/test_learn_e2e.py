@@ -76,6 +76,6 @@ def test_learn_finds_what_two_proxied_sessions_share(proxy: Proxy, fake: FakePro
 
     written = _headroom("learn", str(proxy.db_path), "--project", "all", "--out", str(tmp_path))
     assert written.returncode == 0, written.stderr
-    claude_md = (tmp_path / "CLAUDE.md").read_text()
+    claude_md = (tmp_path / "app" / "CLAUDE.md").read_text()  # a folder per project, named for it
     assert "`git push --set-upstream origin <branch>`" in claude_md and "2 sessions" in claude_md
     assert "/work/app" not in claude_md  # the project's path stays out of the shared file

@@ -39,20 +39,25 @@ def test_import_then_learn_writes_idempotent_blocks(tmp_path, capsys, log_target
     again = json.loads(_run(capsys, "import", str(traces), "--db", log_target, "--json"))
     assert again["calls_added"] == 0 and again["calls_already_present"] == counts["calls_added"]
 
-    out = tmp_path / "project"
-    out.mkdir()
-    (out / "CLAUDE.md").write_text("# Notes\n\nDon't edit generated files.\n")
+    out = tmp_path / "out"
+    (out / "spotter").mkdir(parents=True)
+    (out / "spotter" / "CLAUDE.md").write_text("# Notes\n\nDon't edit generated files.\n")
     table = _run(capsys, "learn", log_target, "--project", "all", "--out", str(out))
     assert "git push" in table and "wrote" in table
-    claude = (out / "CLAUDE.md").read_text()
+    # one folder per repository: the spotter worktrees are one, each SWE-bench repository its own
+    assert {"spotter", "django__django", "sympy__sympy", "sphinx-doc__sphinx"} <= {p.name for p in out.iterdir()}
+    claude = (out / "spotter" / "CLAUDE.md").read_text()
     assert claude.startswith("# Notes\n\nDon't edit generated files.\n")
     assert claude.count(START) == 1 and claude.count(END) == 1
-    assert "`git push --set-upstream origin <branch>`" in claude
-    assert "`pytest` is not always installed here" in claude and claude.count("`pytest` is not") == 1
-    for name in ("CLAUDE.md", "AGENTS.md", ".cursor/rules/headroom.mdc"):
-        text = (out / name).read_text()
-        assert "/home/" not in text and "/Users/" not in text
-        assert len([line for line in text.splitlines() if line.startswith("- ")]) <= 12
+    assert "`git push --set-upstream origin <branch>`" in claude and "runtests.py" not in claude
+    sympy = (out / "sympy__sympy" / "CLAUDE.md").read_text()
+    assert "`pytest` is not installed here" in sympy and "bin/test" in sympy and "runtests.py" not in sympy
+    assert "runtests.py" in (out / "django__django" / "CLAUDE.md").read_text()
+    for path in out.rglob("*"):
+        if path.is_file():
+            text = path.read_text()
+            assert "/home/" not in text and "/Users/" not in text and "/testbed" not in text
+            assert len([line for line in text.splitlines() if line.startswith("- ")]) <= 12
     snapshot = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     second = _run(capsys, "learn", log_target, "--project", "all", "--out", str(out))
     assert "wrote" not in second
@@ -81,7 +86,7 @@ def test_learn_defaults_to_the_current_project(tmp_path, capsys, monkeypatch):
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     assert json.loads(_run(capsys, "learn", str(db), "--json"))["patterns"] == []
-    assert _learn_json(capsys, str(db))  # the same log has patterns for /testbed
+    assert _learn_json(capsys, str(db))  # the same log has patterns for its repositories
 
 
 def test_bad_input_is_a_clear_error(tmp_path, capsys):

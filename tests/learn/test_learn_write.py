@@ -41,7 +41,7 @@ def test_rival_fixes_are_ranked_in_one_line_never_two_contradicting_ones():
     rivals.fixes = [("bin/test <file>", 8), ("pytest <file>", 4), ("python <file>", 1)]
     lines = render_lines([rivals])
     assert lines == [
-        "- `pytest` is not always installed here (`python -m pytest`, `pytest` fail); what worked instead: "
+        "- `pytest` is not installed here (`python -m pytest`, `pytest` fail); what worked instead: "
         "`bin/test <file>` (8 of 15 sessions), `pytest <file>` (4)."
     ]
     # a fix that worked in only one session is not offered, but the line does not overstate the other
@@ -54,10 +54,11 @@ def test_rival_fixes_are_ranked_in_one_line_never_two_contradicting_ones():
 def test_arguments_that_were_merely_corrected_are_not_written():
     typo = _pattern("python3 -c", "SyntaxError: invalid syntax", "python3 -c <arg>", 4, kind="fix-arguments")
     typo.advice = False
-    wrong_path = _pattern("pytest", "ERROR: file or directory not found: <path>", "pytest <file>", 2, kind="fix-arguments")
+    wrong_path = _pattern("pytest", "ERROR: file or directory not found: <path>", "tests/test_domain_py.py", 2, kind="fix-arguments")
+    wrong_path.wrong = "tests/test_domain_python.py"
     assert render_lines([typo, wrong_path]) == [
-        '- `pytest` fails with "ERROR: file or directory not found: <path>" when the path is wrong; '
-        "check that it exists first (seen in 2 sessions)."
+        '- `tests/test_domain_python.py` does not exist (`pytest` fails with "ERROR: file or directory not found: '
+        '<path>"); it is `tests/test_domain_py.py` (seen in 2 sessions).'
     ]
 
 
@@ -80,11 +81,13 @@ def test_negations_are_kept_exactly():
 
 
 def test_block_is_capped_and_has_no_personal_paths():
-    patterns = [_pattern(trigger=f"tool{i}", sessions=20 - i) for i in range(20)]
-    patterns.append(_pattern(trigger="cat", fix="cat /home/alice/secret/notes.txt", sessions=50))
+    # ranked first, as its 50 sessions would rank it: only the filter keeps it out of the block
+    personal = _pattern(trigger="cat", fix="cat /home/alice/secret/notes.txt", sessions=50)
+    patterns = [personal] + [_pattern(trigger=f"tool{i}", sessions=20 - i) for i in range(20)]
     lines = render_lines(patterns, limit=12)
     assert len(lines) == 12
     assert not any("/home/alice" in line for line in lines)
+    assert [line.split("`")[1] for line in lines] == [f"tool{i}" for i in range(12)]
 
 
 def test_text_outside_the_block_never_changes(tmp_path):
