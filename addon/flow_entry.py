@@ -71,7 +71,7 @@ def build_entry(state: FlowState) -> FlowEntry:
     body = state.body
     summary = state.summary
     usage = summary.usage if summary is not None and not summary.usage.is_empty else None
-    provider = state.wire.name
+    provider = state.wire.name if state.wire is not None else ""
     errors = [text for text in (state.error, summary.error if summary else None, *state.notes) if text]
     return FlowEntry(
         host=state.host,

@@ -31,7 +31,7 @@ class FlowState:
     host: str
     path: str
     method: str
-    wire: WireFormat
+    wire: WireFormat | None  # None: a provider host, but no API the addon reads (GET /v1/models)
     mode: Mode
     transport: str = "http"
     secrets: tuple[str, ...] = ()
@@ -69,7 +69,7 @@ class FlowState:
         return self.body.new_body is not None
 
     @classmethod
-    def begin(cls, flow: http.HTTPFlow, wire: WireFormat, mode: Mode) -> "FlowState":
+    def begin(cls, flow: http.HTTPFlow, wire: WireFormat | None, mode: Mode) -> "FlowState":
         from headroom_mitm.addon.redact import secrets_from_headers
 
         request = flow.request
@@ -98,6 +98,7 @@ class FlowState:
     # ---- HTTP responses ----------------------------------------------------------------------
 
     def start_stream(self) -> StreamParser:
+        assert self.wire is not None, "the proxy streams only an API it reads"
         self.parser = self.wire.stream_parser()
         return self.parser
 
@@ -106,7 +107,7 @@ class FlowState:
         self.latency_ms = (time.monotonic() - self.started) * 1000
         if self.parser is not None:
             self.summary = self.parser.close()
-        elif flow.response is not None:
+        elif flow.response is not None and self.wire is not None:
             self.summary = _summarise_whole_response(self.wire, flow.response)
 
     def fail(self, message: str) -> None:
@@ -138,6 +139,7 @@ class FlowState:
             agent=self.agent,
             billing=self.billing,
         )
+        assert self.wire is not None, "the proxy follows only a socket of an API it reads"
         turn.parser = self.wire.stream_parser()
         self.pending_turns.append(turn)
         return turn
