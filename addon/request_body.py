@@ -128,7 +128,7 @@ def _compress(result: RequestBody, text: str, doc: dict[str, Any], wire: WireFor
         outcome = reuse.compress(body, wire, rules, mode, lossy, deadline)
     else:
         outcome = compress_body(text, doc, wire, rules, mode, lossy=lossy, deadline=deadline)
-    result.retrieval = declared
+    result.retrieval = declared or outcome.lossy  # named in a note (Codex's deferred namespaces): a socket's later turns too
     result.outputs = [report.output for report in outcome.outputs]
     result.originals = dict(outcome.originals)
     _cost_facts(result, doc, outcome.outputs, _message_parts(doc, reuse, body))

@@ -27,6 +27,11 @@ _TOOL_LISTS = ("tools", "functionDeclarations", "function_declarations")
 _DEFERRED = re.compile(r"load tool schemas before calling them:\s*([^\n\"<]+)")
 """Claude Code's note naming the tools it defers behind ToolSearch (MCP tools, by default): the
 model loads one by name and calls it, so a tool named there is one the model has."""
+_DEFERRED_NAMESPACES = re.compile(r"Deferred tool namespaces:[ \t]*\n((?:[ \t]*- [^\n]+(?:\n|$))+)")
+"""Codex's developer message, once an MCP server has started, naming the namespaces of the tools
+it defers (``- mcp__headroom``): it names servers, not tools, so the namespace of the server
+``headroom setup`` registers stands for its one tool."""
+RETRIEVE_NAMESPACE = "mcp__headroom"
 DEFAULT_LIMIT = 16_000
 MAX_LIMIT = 100_000
 
@@ -49,11 +54,13 @@ def tool_names(definitions: Iterable[Any]) -> Iterator[str]:
 
 def announced_at(messages: Iterable[Any]) -> int | None:
     """The turn of the first message (``addon.framing.Message``) that names the retrieve tool
-    among the tools the client defers; None when none does."""
+    (or, for Codex, its server's namespace) among what the client defers; None when none does."""
     for message in messages:
         for _, text in message.texts:
-            for listed in _DEFERRED.finditer(text):
-                if any(is_retrieve_tool(name) for name in listed[1].split()):
+            if any(any(is_retrieve_tool(name) for name in listed[1].split()) for listed in _DEFERRED.finditer(text)):
+                return message.turn
+            for listed in _DEFERRED_NAMESPACES.finditer(text):
+                if RETRIEVE_NAMESPACE in (line.strip().removeprefix("- ").strip() for line in listed[1].splitlines()):
                     return message.turn
     return None
 

@@ -13,12 +13,15 @@ Each configuration runs once per module (a module fixture); its tests read what 
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
 
 from .agents.checks import (
+    assert_prefix_kept,
     assert_resent_unchanged,
     assert_secret_not_stored,
     command_output,
@@ -27,13 +30,14 @@ from .agents.checks import (
 )
 from .agents.clis import ClaudeCode, Codex, Credential, MiniSweAgent
 from .agents.fixtures import INSTALL_AND_RUN_TIMEOUT_S
+from .agents.headroom_setup import run_headroom_setup
 from .agents.install import InstalledAgent
 from .agents.session import AgentSession, run_session
 from .agents.workspace import COMMANDS, make_workspace
 from .conftest import Proxy
 from .fake_provider import FakeProvider
 from .harness import wait_for_rows
-from .scripted_model import Say, Shell, Turn
+from .scripted_model import Exchange, Say, Shell, Turn, TurnSource
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(INSTALL_AND_RUN_TIMEOUT_S)]
 
@@ -53,11 +57,11 @@ StartModuleProxy = Callable[..., Proxy]
 
 def _session(
     fake: FakeProvider, start_module_proxy: StartModuleProxy, tmp_path_factory: pytest.TempPathFactory,
-    agent_of_home: Callable[[Path], object], name: str, turns: list[Turn],
+    agent_of_home: Callable[[Path, Proxy], object], name: str, turns: list[TurnSource],
 ) -> AgentSession:
     proxy = start_module_proxy(options={"headroom_rules": ""}, name=f"{name}-proxy")
     workdir = make_workspace(tmp_path_factory.mktemp(f"{name}-project"))
-    agent = agent_of_home(tmp_path_factory.mktemp(f"{name}-home"))
+    agent = agent_of_home(tmp_path_factory.mktemp(f"{name}-home"), proxy)
     return run_session(fake, agent, TASK, workdir, turns=turns, proxy=proxy)  # type: ignore[arg-type]
 
 
@@ -74,24 +78,23 @@ def assert_finished(session: AgentSession) -> None:
     assert session.script.finished, "the agent stopped before the script's last turn"
 
 
-def assert_commands_ran(session: AgentSession) -> None:
-    """The outputs the provider got are the agent's real runs in the project, not anything else."""
-    failing = output_of_turn(session.script, FAILING_TEST)
+def assert_commands_ran(session: AgentSession, first: int = 0) -> None:
+    """The outputs the provider got are the agent's real runs in the project, not anything else.
+    ``first``: the script's turns before ``SHELL_TURNS``."""
+    failing = output_of_turn(session.script, first + FAILING_TEST)
     assert "FAIL: test_total" in failing and "AssertionError: 6 != 7" in failing, failing[:2000]
 
 
 GIT_LOG = 2  # turn number in SHELL_TURNS
 
 
-def assert_outputs_compressed(session: AgentSession, referenced: bool = True) -> None:
+def assert_outputs_compressed(session: AgentSession) -> None:
     """Without `headroom mcp` registered the agent cannot retrieve, so nothing lossy is done: the
     log tail goes as it is, and the plain ``git log`` after ``git log --stat`` reaches the provider
     as references to the lines already sent."""
     raw_log = command_output(session.workdir, COMMANDS["log_tail"])
     sent_log = output_of_turn(session.script, LOG_TAIL)
     assert "[headroom: log" not in sent_log and raw_log.rstrip("\n").rsplit("\n", 1)[-1] in sent_log
-    if not referenced:  # Codex: its exec outputs get no lossless rendering on this task
-        return
     raw = command_output(session.workdir, COMMANDS["git_log"])
     sent = output_of_turn(session.script, GIT_LOG)
     assert "[headroom: seen lines" in sent, f"git log reached the provider uncompressed:\n{sent[:1500]}"
@@ -104,12 +107,10 @@ def assert_resent_outputs_unchanged(session: AgentSession) -> None:
     assert compared >= 6, f"only {compared} resent outputs to compare: the agent resends its history"
 
 
-def assert_logged(session: AgentSession, route: str, conversation_calls: int, rewritten: bool = True) -> list[dict]:
+def assert_logged(session: AgentSession, route: str, conversation_calls: int) -> list[dict]:
     """Every conversation call is a row of the flow log, with the agent's original outputs."""
     assert session.proxy is not None
     flows = wait_for_flows(session.proxy.db_path, route, conversation_calls)
-    if not rewritten:  # nothing was compressed (Codex without a retrieve tool): every call is logged
-        return flows
     assert sum(row["tool_outputs_rewritten"] or 0 for row in flows) >= 1, flows
     raw_start = command_output(session.workdir, COMMANDS["git_log"]).split("\n", 1)[0]
     calls = wait_for_rows(session.proxy.db_path, "tool_calls", len(SHELL_TURNS))
@@ -140,7 +141,7 @@ def claude_code_api_key(
     start_module_proxy: StartModuleProxy, tmp_path_factory: pytest.TempPathFactory,
 ) -> AgentSession:
     return _session(_fake_provider_server, start_module_proxy, tmp_path_factory,
-                    lambda home: ClaudeCode(claude_code_cli, home, credential=CLAUDE_API_KEY),
+                    lambda home, _: ClaudeCode(claude_code_cli, home, credential=CLAUDE_API_KEY),
                     "claude-api-key", [*SHELL_TURNS, Say(FINAL)])
 
 
@@ -150,7 +151,7 @@ def claude_code_subscription(
     start_module_proxy: StartModuleProxy, tmp_path_factory: pytest.TempPathFactory,
 ) -> AgentSession:
     return _session(_fake_provider_server, start_module_proxy, tmp_path_factory,
-                    lambda home: ClaudeCode(claude_code_cli, home, credential=CLAUDE_OAUTH),
+                    lambda home, _: ClaudeCode(claude_code_cli, home, credential=CLAUDE_OAUTH),
                     "claude-oauth", [*SHELL_TURNS, Say(FINAL)])
 
 
@@ -226,6 +227,40 @@ CODEX_RUNS = {
 }
 
 
+def codex_named_headroom_mcp(body: dict) -> bool:
+    """Whether a Responses body holds Codex's note that headroom mcp's tools can be loaded (it
+    adds it once the server has started, naming the servers' namespaces)."""
+    for item in body.get("input") or []:
+        for part in item.get("content") or [] if isinstance(item, dict) and item.get("role") == "developer" else []:
+            text = part.get("text", "") if isinstance(part, dict) else ""
+            if "Deferred tool namespaces:" in text and "- mcp__headroom" in text.splitlines():
+                return True
+    return False
+
+
+def _wait_for_headroom_mcp(exchange: Exchange) -> Shell:
+    return Shell("true" if codex_named_headroom_mcp(exchange.payload) else "sleep 2", note="Waiting.")
+
+
+CODEX_WAITS: list[TurnSource] = [_wait_for_headroom_mcp] * 4
+"""Codex starts MCP servers beside the first turn and names them once they are up: outputs sent
+before then are compressed losslessly for good (their form may not change), so the four commands
+wait for it (up to 8 s, no longer than it takes)."""
+
+
+@dataclass
+class SetUpCodex(Codex):
+    """Codex in a HOME that ``headroom setup`` has run in: ``headroom mcp`` (on the proxy's flow
+    log) in its config.toml, so its requests declare the retrieve tool and may be compressed lossily."""
+
+    proxy: Proxy | None = None
+
+    def prepare(self, workdir: Path) -> None:
+        super().prepare(workdir)  # Codex's own config and login first: setup edits them as a user's
+        assert self.proxy is not None
+        run_headroom_setup(self.home, self.proxy, "~/.codex/config.toml")
+
+
 @pytest.fixture(scope="module", params=sorted(CODEX_RUNS))
 def codex_session(
     request: pytest.FixtureRequest, codex_cli: InstalledAgent, _fake_provider_server: FakeProvider,
@@ -234,9 +269,23 @@ def codex_session(
     credential, transport, _, _ = CODEX_RUNS[request.param]
     yield request.param, _session(
         _fake_provider_server, start_module_proxy, tmp_path_factory,
-        lambda home: Codex(codex_cli, home, credential=credential, transport=transport),
-        f"codex-{request.param}", [*SHELL_TURNS, Say(FINAL)],
+        lambda home, proxy: SetUpCodex(codex_cli, home, credential=credential, transport=transport, proxy=proxy),
+        f"codex-{request.param}", [*CODEX_WAITS, *SHELL_TURNS, Say(FINAL)],
     )
+
+
+def assert_log_elided(session: AgentSession, first: int = 0) -> None:
+    """With the retrieve tool declared, the log tail loses lines behind refs; the flow log
+    keeps it as the agent sent it. ``first``: the script's turns before ``SHELL_TURNS``."""
+    raw = command_output(session.workdir, COMMANDS["log_tail"])
+    sent = output_of_turn(session.script, first + LOG_TAIL)
+    assert re.search(r"\[headroom: log [^\]]*#[0-9a-f]{12}\]", sent), f"the log tail reached the provider whole:\n{sent[:1500]}"
+    assert len(sent) < len(raw) * 0.8 and raw.rstrip("\n").rsplit("\n", 1)[-1] in sent, (len(sent), len(raw))
+    assert session.proxy is not None
+    calls = wait_for_rows(session.proxy.db_path, "tool_calls", len(SHELL_TURNS))
+    last_line = raw.rstrip("\n").rsplit("\n", 1)[-1]
+    assert any(last_line in (row["output"] or "") and len(row["output"]) >= len(raw.rstrip("\n"))
+               for row in calls), "the flow log does not keep the log tail as the agent sent it"
 
 
 def test_codex(codex_session: tuple[str, AgentSession], described_on_failure: Shown) -> None:
@@ -245,8 +294,7 @@ def test_codex(codex_session: tuple[str, AgentSession], described_on_failure: Sh
     described_on_failure(session)
     assert_finished(session)
     assert FINAL in session.run.stdout
-    assert_commands_ran(session)
-    assert_outputs_compressed(session, referenced=False)
+    assert_commands_ran(session, first=len(CODEX_WAITS))
     carriers = [r for r in session.requests if r.route == route]  # the upgrades, or the POSTs
     assert carriers and {r.header("authorization") for r in carriers} == {f"Bearer {credential.value}"}
     if credential.kind == "chatgpt":
@@ -257,11 +305,20 @@ def test_codex(codex_session: tuple[str, AgentSession], described_on_failure: Sh
         calls = len(messages)
         # Each message after the first names the previous response and carries only what is new.
         assert all(m.json().get("previous_response_id") for m in messages[1:])
+        declared = [m.json() for m in messages]
     else:
-        calls = len(session.conversation_requests(route))
+        requests = session.conversation_requests(route)
+        calls = len(requests)
         assert_resent_outputs_unchanged(session)
-    flows = assert_logged(session, route, calls, rewritten=False)
+        # each request resends the whole conversation: the bytes up to the last turn before stay as sent
+        assert assert_prefix_kept([r.body for r in requests], "input") >= len(SHELL_TURNS)
+        declared = [r.json() for r in requests]
+    named = [number for number, body in enumerate(declared) if codex_named_headroom_mcp(body)]
+    assert named and named[0] <= len(CODEX_WAITS), f"Codex named headroom mcp in requests {named} of {len(declared)}"
+    assert_log_elided(session, first=len(CODEX_WAITS))
+    flows = wait_for_flows(session.proxy.db_path, route, calls)
     assert {row["transport"] for row in flows} == {transport}
+    assert sum(row["tool_outputs_rewritten"] or 0 for row in flows) >= 1, flows
     assert_credential_not_stored(session, credential)
 
 
@@ -278,7 +335,7 @@ def mini_swe_agent_session(
     start_module_proxy: StartModuleProxy, tmp_path_factory: pytest.TempPathFactory,
 ) -> AgentSession:
     return _session(_fake_provider_server, start_module_proxy, tmp_path_factory,
-                    lambda home: MiniSweAgent(mini_swe_agent_cli, home, credential=MINI_KEY),
+                    lambda home, _: MiniSweAgent(mini_swe_agent_cli, home, credential=MINI_KEY),
                     "mini-swe-agent", [*SHELL_TURNS, MINI_SWE_AGENT_DONE])
 
 

@@ -13,10 +13,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +24,7 @@ from headroom_mitm.addon.compress.markers import ref_of
 from .agents.checks import assert_resent_unchanged, command_output, output_of_turn, wait_for_flows
 from .agents.clis import ClaudeCode, Credential, MiniSweAgent
 from .agents.fixtures import INSTALL_AND_RUN_TIMEOUT_S
+from .agents.headroom_setup import run_headroom_setup
 from .agents.install import InstalledAgent
 from .agents.session import AgentSession, run_session
 from .agents.workspace import COMMANDS, make_workspace
@@ -42,7 +40,6 @@ MINI_TURNS = [Shell(COMMANDS["log_tail"]), Shell(COMMANDS["git_log_stat"]), Shel
               Shell(COMMANDS["failing_test"]), Shell("echo COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT")]
 GIT_LOG, FAILING_TEST = 2, 3
 RETRIEVE = "mcp__headroom__headroom_retrieve"
-HEADROOM = Path(sys.executable).with_name("headroom")
 _REF = re.compile(r"\[headroom: log [^\[\]#\n]*#([0-9a-f]{12})\]")
 
 
@@ -120,13 +117,7 @@ class SetUpClaudeCode(ClaudeCode):
     def prepare(self, workdir: Path) -> None:
         super().prepare(workdir)  # Claude Code's own state first: setup edits it as a user's file
         assert self.proxy is not None
-        env = {"HOME": str(self.home), "PATH": os.environ["PATH"], "SHELL": "/bin/bash",
-               "HEADROOM_HOME": str(self.home / ".headroom"), "HEADROOM_DB": str(self.proxy.db_path)}
-        done = subprocess.run([str(HEADROOM), "setup", "--port", str(self.proxy.port),
-                               "--confdir", str(self.proxy.process.confdir)],
-                              env=env, capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stdout + done.stderr
-        assert "wrote ~/.claude.json: headroom mcp" in done.stdout, done.stdout
+        run_headroom_setup(self.home, self.proxy, "~/.claude.json")
 
     def environment(self) -> dict[str, str]:
         env = super().environment()

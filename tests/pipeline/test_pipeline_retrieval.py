@@ -95,3 +95,39 @@ def test_a_tool_claude_code_defers_counts_from_the_turn_after_it_named_it():
     assert not first.lossy and second.lossy
     assert second.outputs[0].text == first.outputs[0].text and not refs_in(second.outputs[0].text)
     assert refs_in(second.outputs[1].text)
+
+
+CODEX_NOTE = "<tools>\nDeferred tool namespaces:\n- mcp__docs\n- mcp__headroom\n</tools>"
+
+
+def test_codex_naming_headroom_mcps_namespace_among_its_deferred_ones_counts_from_the_turn_after():
+    """Codex, once an MCP server has started, adds a developer message naming the namespaces it
+    defers; the model loads the tool from there. Outputs after that message may be elided, those
+    before keep the form they were sent in."""
+    wire = by_name("openai-responses")
+
+    def body(*items):
+        return {"model": "gpt-5-codex", "input": [{"type": "message", "role": "user",
+                                                   "content": [{"type": "input_text", "text": "build it"}]}, *items]}
+
+    def call(number, log):
+        return [{"type": "function_call", "call_id": f"call_{number}", "name": "shell",
+                 "arguments": json.dumps({"command": ["make"]})},
+                {"type": "function_call_output", "call_id": f"call_{number}", "output": log}]
+
+    def note(text):
+        return {"type": "message", "role": "developer", "content": [{"type": "input_text", "text": text}]}
+
+    def run(document):
+        pipeline.clear_memo()
+        text = json.dumps(document)
+        return compress_body(text, json.loads(text), wire, SHIPPED)
+
+    second_log = BUILD_LOG.replace("module_", "crate_")
+    first = run(body(*call(1, BUILD_LOG)))
+    second = run(body(*call(1, BUILD_LOG), note(CODEX_NOTE), *call(2, second_log)))
+    assert not first.lossy and second.lossy
+    assert second.outputs[0].text == first.outputs[0].text and not refs_in(second.outputs[0].text)
+    assert refs_in(second.outputs[1].text)
+    other = run(body(*call(1, BUILD_LOG), note(CODEX_NOTE.replace("- mcp__headroom\n", "")), *call(2, second_log)))
+    assert not other.lossy and not refs_in(other.outputs[1].text)

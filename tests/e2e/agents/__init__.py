@@ -9,6 +9,7 @@
   the fake (:mod:`..scripted_model`), runs the agent, returns an ``AgentSession`` with everything
   the fake saw.
 - :mod:`.workspace` — ``make_workspace(folder)``: a small git project and ``COMMANDS`` to run there.
+- :mod:`.headroom_setup` — ``run_headroom_setup(home, proxy, ...)``: ``headroom setup`` in an agent's HOME.
 - :mod:`.checks` — assertions: outputs resent unchanged, a credential not stored, flow rows.
 - :mod:`.fixtures` — ``claude_code_cli``, ``codex_cli``, ``mini_swe_agent_cli``, ``workspace``,
   ``agent_session``, ``described_on_failure`` (available to every e2e test).

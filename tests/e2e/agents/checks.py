@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from pathlib import Path
@@ -11,7 +12,7 @@ from ..harness import read_rows
 from ..scripted_model import ModelScript
 
 __all__ = [
-    "command_output", "assert_resent_unchanged", "assert_secret_not_stored", "output_of_turn",
+    "command_output", "assert_prefix_kept", "assert_resent_unchanged", "assert_secret_not_stored", "output_of_turn",
     "wait_for_flows",
 ]
 
@@ -81,3 +82,47 @@ def wait_for_flows(db_path: Path, route: str, count: int, timeout: float = LOG_T
         time.sleep(0.1)
     assert len(rows) >= count, f"{db_path} holds {len(rows)} flows to {route} after {timeout:.0f}s, expected {count}"
     return rows
+
+
+def assert_prefix_kept(bodies: Sequence[bytes], key: str) -> int:
+    """Each request body starts with the bytes of the one before, up to the end of its last item
+    in the array ``key`` (``input``, ``messages``): what a provider's prompt cache matches. The
+    proxy rewrites outputs in the raw JSON, so any change it made to an earlier turn shows here.
+
+    Returns how many pairs were compared."""
+    for number, (before, after) in enumerate(zip(bodies, bodies[1:]), start=1):
+        prefix = before[:_end_of_last_item(before, key)]
+        if not after.startswith(prefix):
+            at = next(i for i, (a, b) in enumerate(zip(prefix, after)) if a != b) if len(after) >= len(prefix) else 0
+            raise AssertionError(f"request {number + 1} does not start with request {number}'s {key} "
+                                 f"(first difference at byte {at}):\n  before: {prefix[max(0, at - 120):at + 120]!r}\n"
+                                 f"  after:  {after[max(0, at - 120):at + 120]!r}")
+    return max(0, len(bodies) - 1)
+
+
+def _end_of_last_item(raw: bytes, key: str) -> int:
+    """The offset just past the last item of the top-level array ``key`` in the JSON ``raw``."""
+    text = raw.decode()
+    decoder = json.JSONDecoder()
+
+    def skip(index: int) -> int:
+        while text[index] in " \t\r\n":
+            index += 1
+        return index
+
+    index = skip(skip(0) + 1)
+    while text[index] != "}":
+        name, index = decoder.raw_decode(text, index)
+        index = skip(skip(index) + 1)  # past the colon
+        if name == key and text[index] == "[":
+            end = index + 1
+            index = skip(index + 1)
+            while text[index] != "]":
+                _, end = decoder.raw_decode(text, index)
+                index = skip(end)
+                index = skip(index + 1) if text[index] == "," else index
+            return len(text[:end].encode())
+        _, index = decoder.raw_decode(text, index)
+        index = skip(index)
+        index = skip(index + 1) if text[index] == "," else index
+    raise AssertionError(f"the body has no top-level {key!r} array")
