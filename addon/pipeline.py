@@ -531,7 +531,7 @@ def _run_steps(text: str, steps: tuple[Any, ...], rules: RuleSet, ctx: Context) 
             if not isinstance(answer, Compressed) or not isinstance(answer.text, str):
                 raise TypeError(f"returned {type(answer).__name__}, not Compressed")
         except Exception as exc:  # never worse than passthrough
-            _report_failure(step.name, exc)
+            _report_failure(f"compressor {step.name}", exc)
             return _Result(text, 0, (), False, f"{step.name} failed: {type(exc).__name__}")
         if answer.text != current and not_longer(answer.text, current):
             current = answer.text
@@ -552,13 +552,12 @@ def _keep_originals(store: dict[str, str], original: str, result: _Result) -> No
         store[_sha256(original)] = original
 
 
-def _report_failure(name: str, exc: Exception) -> None:
+def _report_failure(name: str, exc: Exception, consequence: str = "its outputs are sent unchanged") -> None:
     key = (name, type(exc).__name__)
     if key in _reported_failures:
         return
     _reported_failures.add(key)
-    logger.warning("compressor %s raised %s: %s; its outputs are sent unchanged", name,
-                   type(exc).__name__, exc, exc_info=True)
+    logger.warning("%s raised %s: %s; %s", name, type(exc).__name__, exc, consequence, exc_info=True)
 
 
 # -- token mode --------------------------------------------------------------------------------
@@ -607,7 +606,8 @@ def _detect_kind(output: ToolOutput) -> str:
     try:
         return detect_kind(output.text, output.tool_name, output.arguments)
     except Exception as exc:
-        _report_failure("detect_kind", exc)
+        # the output is still compressed, as text: never say it was sent unchanged
+        _report_failure("content kind detection", exc, "those outputs are compressed as plain text")
         return "text"
 
 

@@ -31,6 +31,7 @@ from headroom_mitm.addon.options import DECLARATIONS, Settings, parse_settings
 from headroom_mitm.addon.pages import is_status_host
 from headroom_mitm.addon.pages.site import StatusPages
 from headroom_mitm.addon.prefix_reuse import PrefixReuse
+from headroom_mitm.addon.redact import redact_url_path
 from headroom_mitm.addon.request_body import RequestBody, process_request_body
 from headroom_mitm.addon.retry import is_retry, send_original_again
 from headroom_mitm.addon.stream_tap import StreamTap
@@ -93,11 +94,23 @@ class HeadroomAddon:
         if not updated & {"headroom_db", "headroom_rules", "headroom_mode", "stream_large_bodies"}:
             return
         opts = ctx.options
-        settings = parse_settings(opts.headroom_db, opts.headroom_rules, opts.headroom_mode)
+        try:
+            settings = parse_settings(opts.headroom_db, opts.headroom_rules, opts.headroom_mode)
+            rules_changed = self.settings is None or settings.rules != self.settings.rules
+            if rules_changed:
+                self._rules = _load_rules(settings.rules)
+        except exceptions.OptionsError as exc:
+            if self.settings is not None:
+                raise  # a later change is refused in one line, and the settings in force stay
+            # mitmproxy prints an error raised while it loads the script with every traceback
+            # of its chain; logged as an error, it stops mitmdump at startup all the same
+            logger.error("headroom: %s", exc)
+            return
         if self.settings is None:
             load_in_background()  # the first request need not wait for the encoding
-        if self.settings is None or settings.rules != self.settings.rules:
-            self._rules = _load_rules(settings.rules)
+        if rules_changed and not self._rules.current().rules:
+            logger.warning("headroom: %s holds no rules: compression is off, tool outputs are "
+                           "forwarded unchanged (flows are still logged)", settings.rules)
         if self.settings is None or settings.db != self.settings.db:
             self._open_flow_log(settings.db)
         self.settings = settings
@@ -223,6 +236,7 @@ class HeadroomAddon:
         await self._judge_billing(flow, state)
         state.finish_http(flow)
         self._record(state)
+        _hide_url_secrets(flow)
 
     def error(self, flow: http.HTTPFlow) -> None:
         """A flow that ended without a whole answer (the provider dropped the connection, the
@@ -241,6 +255,7 @@ class HeadroomAddon:
         else:
             state.fail(f"answer ended early: {reason}")
         self._record(state)
+        _hide_url_secrets(flow)
 
     async def _judge_billing(self, flow: http.HTTPFlow, state: FlowState) -> None:
         """A rewritten request refused as third-party is asked again as the client sent it; the
@@ -403,6 +418,16 @@ def _load_rules(path: str | None):
         return RulesWatcher(path)
     except (RulesError, OSError) as exc:
         raise exceptions.OptionsError(f"headroom_rules={path!r}: {exc}") from exc
+
+
+def _hide_url_secrets(flow: http.HTTPFlow) -> None:
+    """Once the provider has answered, the flow mitmproxy keeps and prints (its console line
+    cuts a long URL anywhere, the start of a ``?key=`` included) no longer holds the key."""
+    path = flow.request.path
+    if "?" in path:
+        hidden = redact_url_path(path)
+        if hidden != path:
+            flow.request.path = hidden
 
 
 def _is_signed(headers: http.Headers) -> bool:

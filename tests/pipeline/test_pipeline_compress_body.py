@@ -93,6 +93,19 @@ def test_a_compressor_that_raises_leaves_the_output_unchanged_and_warns_once(tmp
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
+def test_a_failing_kind_detection_never_says_an_output_it_compresses_was_sent_unchanged(tmp_path, caplog, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("kind detector broke")
+
+    monkeypatch.setattr(pipeline, "detect_kind", broken)
+    pipeline._reported_failures.clear()
+    with caplog.at_level(logging.WARNING, logger="headroom_mitm.addon.pipeline"):
+        _, outcome = run(tmp_path, [("Bash", {"command": "x"}, SPACED)])
+    assert sent(outcome) == ["a b c\n" * 40]  # compressed all the same
+    [warning] = [r.getMessage() for r in caplog.records if "kind detector broke" in r.getMessage()]
+    assert "sent unchanged" not in warning and "compressed as plain text" in warning
+
+
 def test_a_compressor_that_makes_text_longer_is_ignored(tmp_path):
     text, outcome = run(tmp_path, [("Grow", {}, SPACED)])
     assert outcome.text is text

@@ -1,6 +1,7 @@
 """The addon's hooks in mitmproxy's test context: what reaches upstream and what is logged."""
 
 import json
+import logging
 import sqlite3
 from pathlib import Path
 
@@ -140,15 +141,28 @@ def test_tls_to_other_hosts_is_passed_through_unseen(addon_in_context):
     assert decisions == {"api.openai.com": False, "github.com": True, None: True}
 
 
-def test_bad_option_values_stop_startup_naming_option_and_value(tmp_path):
+def test_bad_option_values_at_startup_are_one_error_line_naming_option_and_value(tmp_path, caplog):
+    # mitmproxy prints an error raised while it loads a script with every traceback of its
+    # chain; an error logged at startup stops mitmdump all the same, in one line
+    addon = HeadroomAddon()
+    with taddons.context(addon) as tctx, caplog.at_level(logging.ERROR):
+        tctx.configure(addon, headroom_db=str(tmp_path / "f.db"), headroom_mode="fast")
+        [error] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+        assert "headroom_mode='fast'" in error.getMessage() and error.exc_info is None
+        assert addon.settings is None  # nothing is intercepted with settings that were refused
+    addon.done()
+
+
+def test_a_bad_option_value_after_startup_is_refused_and_the_settings_in_force_stay(tmp_path):
     addon = HeadroomAddon()
     with taddons.context(addon) as tctx:
-        with pytest.raises(exceptions.OptionsError, match="headroom_mode='fast'"):
-            tctx.configure(addon, headroom_db=str(tmp_path / "f.db"), headroom_mode="fast")
+        tctx.configure(addon, headroom_db=str(tmp_path / "f.db"))
+        in_force = addon.settings
         bad_rules = tmp_path / "rules.yaml"
         bad_rules.write_text("rules:\n  - compress: no_such_compressor\n")
         with pytest.raises(exceptions.OptionsError, match="headroom_rules=.*rules.yaml"):
             tctx.configure(addon, headroom_rules=str(bad_rules))
+        assert addon.settings == in_force
     addon.done()
 
 
