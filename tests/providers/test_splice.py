@@ -137,3 +137,21 @@ def test_splice_error_is_a_value_error() -> None:
 def test_no_replacements_returns_the_text_unchanged() -> None:
     raw = '{"a": [1, 2,   3]}'
     assert splice(raw, {}) is raw
+
+
+@pytest.mark.parametrize("replacements, message", [
+    ({("a",): "x", ("a", "b"): "y"}, "goes inside another replaced string"),
+    ({("a", "b"): "y", ("a",): "x"}, "names a container holding other replaced paths"),
+    ({("m", 0): "y", ("m",): "x"}, "names a container holding other replaced paths"),
+])
+def test_a_path_inside_another_replaced_path_is_refused_whatever_the_order(
+    replacements: dict[JsonPath, str], message: str
+) -> None:
+    # either order would otherwise write one replacement over the other, or inside it
+    with pytest.raises(SpliceError, match=message):
+        splice('{"a": {"b": "old"}, "m": ["old"]}', replacements)
+
+
+def test_a_replacement_that_is_not_text_is_refused() -> None:
+    with pytest.raises(SpliceError, match="is int, not str"):
+        splice('{"a": "x"}', {("a",): 3})  # type: ignore[dict-item]

@@ -61,6 +61,14 @@ def test_the_default_compresses_the_common_kinds(default):
         assert default.decide(out("Bash"), kind, 5000, "m").action == "compress"
 
 
+@pytest.mark.parametrize("kind", ["log", "test", "json", "search", "diff", "text"])
+def test_outputs_of_at_most_40_tokens_only_lose_their_framing(default, kind):
+    tiny = default.decide(out("Bash"), kind, 40, "m")
+    assert tiny.rule.endswith("(tiny)")
+    assert [(step.name, dict(step.params)) for step in tiny.steps] == [("exit_status", {"quiet_success": True})]
+    assert not default.decide(out("Bash"), kind, 41, "m").rule.endswith("(tiny)")
+
+
 def test_the_default_intercepts_the_builtin_hosts(default):
     assert {"api.anthropic.com", "api.openai.com", "chatgpt.com", "generativelanguage.googleapis.com",
             "openrouter.ai"} <= default.provider_hosts

@@ -80,6 +80,19 @@ def test_age_conditions_only_match_when_an_age_is_given(tmp_path):
     assert rule_set.decide(output("x"), "text", 5, "m", mode="token", age=12).compressor == "json_sample"
 
 
+def test_size_and_age_bounds_are_inclusive(tmp_path):
+    rule_set = rules(tmp_path, "rules:\n"
+                     "  - {name: small, max_tokens: 40, compress: dedupe}\n"
+                     "  - {name: big, min_tokens: 100, compress: json_table}\n"
+                     "  - {name: old, min_age: 10, compress: log}\n")
+    assert rule_set.decide(output("x"), "text", 40, "m").rule.endswith("(small)")
+    assert rule_set.decide(output("x"), "text", 41, "m").action == "keep"
+    assert rule_set.decide(output("x"), "text", 100, "m").rule.endswith("(big)")
+    assert rule_set.decide(output("x"), "text", 99, "m").action == "keep"
+    assert rule_set.decide(output("x"), "text", 50, "m", mode="token", age=10).rule.endswith("(old)")
+    assert rule_set.decide(output("x"), "text", 50, "m", mode="token", age=9).action == "keep"
+
+
 def test_mode_condition(tmp_path):
     rule_set = rules(tmp_path, "rules:\n  - mode: token\n    compress: dedupe\n")
     assert rule_set.decide(output("x"), "text", 5, "m", mode="cache").action == "keep"

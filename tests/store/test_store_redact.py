@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from hypothesis import assume, given, settings
@@ -90,6 +91,44 @@ def test_assignments_lose_their_values_but_keep_their_names() -> None:
         assert value not in redacted
     for name in ("password=", "API_KEY=", "DB_PASSWORD:", "--password"):
         assert name in redacted
+
+
+# `name=value` assignments as code, configs, shells and JSON write them; the value is what must go.
+secret_names = st.sampled_from(
+    ["password", "PASSWORD", "Passwd", "pwd", "secret", "client_secret", "api_key", "API-KEY", "apikey", "token",
+     "Authorization", "passphrase", "aws_secret_access_key", "private_key", "secret_key"]
+)
+name_prefixes = st.sampled_from(["", "DB_", "x_", "export ", "--set "])
+assignment_separators = st.sampled_from(["=", ": ", " = ", '="', "='", '": "', '\\": \\"', ":"])
+assigned_values = st.text(alphabet=_ALNUM + "!#$%*+-./=?@^_|~", min_size=6, max_size=40).filter(
+    lambda value: not re.match(r"(?:None|null|nil|true|false|True|False|str|bytes|int|bool|string|self|undefined)\b",
+                               value)
+)
+# "İ" lower-cases to two characters: text holding it takes the redaction's other path
+prose = st.one_of(surroundings, st.sampled_from(["İİİ ", "straße İ ", "Ǆ ", ""]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(before=prose, prefix=name_prefixes, name=secret_names, separator=assignment_separators,
+       value=assigned_values, after=prose)
+def test_an_assigned_secret_loses_its_value_anywhere_in_text(
+    before: str, prefix: str, name: str, separator: str, value: str, after: str
+) -> None:
+    assume(value not in before + prefix + name + separator and value not in after and value not in REDACTED)
+    text = f"{before}\n{prefix}{name}{separator}{value} {after}"
+    redacted = redact_text(text)
+    assert value not in redacted
+    assert f"{prefix}{name}" in redacted
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("İİİ password=hunter2 ok", "İİİ password=[REDACTED] ok"),
+    ("İstanbul: mysql --password hunter3 -h db", "İstanbul: mysql --password [REDACTED] -h db"),
+    ('{"note": "İ", "api_key": "k-0123456789"}', '{"note": "İ", "api_key": "[REDACTED]"}'),
+])
+def test_text_whose_lower_case_is_longer_is_redacted_too(text: str, expected: str) -> None:
+    assert len(text.lower()) != len(text)
+    assert redact_text(text) == expected
 
 
 def test_json_members_with_secret_names_are_redacted_and_stay_valid() -> None:
@@ -208,3 +247,48 @@ def test_no_connection_url_password_survives(scheme: str, user: str, password: s
     redacted = redact_text(text)
     assert password not in redacted
     assert f"{scheme}://{user}:{REDACTED}@{host}/db" in redacted
+
+
+@pytest.mark.parametrize("text", [
+    "-password hunter2",
+    "run --db-password hunter2 now",
+    "mysql -u root --db_password=hunter2",
+])
+def test_flags_anywhere_lose_their_value(text: str) -> None:
+    assert "hunter2" not in redact_text(text)
+
+
+@pytest.mark.parametrize("text", [
+    "password reset needed -v",
+    "the user_password field is hashed",
+    "token_count 1200 tokens",
+])
+def test_a_secret_s_name_in_prose_is_no_flag(text: str) -> None:
+    assert redact_text(text) == text
+
+
+def test_a_known_secret_inside_a_longer_one_does_not_leave_its_tail() -> None:
+    redacted = redact_text("auth abcdefgh12345678 then abcdefgh", known_secrets=["abcdefgh", "abcdefgh12345678"])
+    assert redacted == f"auth {REDACTED} then {REDACTED}"
+
+
+def test_a_url_whose_scheme_is_followed_by_another_is_still_searched() -> None:
+    assert redact_text("x://://u:pw-1234@h/db") == f"x://://u:{REDACTED}@h/db"
+
+
+def test_fragments_survive_the_query_s_redaction() -> None:
+    assert redact_url_path("/v1/x?key=abc&a=1#frag") == "/v1/x?a=1#frag"
+    assert redact_url_path("/v1/x?a=1#frag#more") == "/v1/x?a=1#frag#more"
+
+
+def test_only_the_known_schemes_are_split_from_their_credentials() -> None:
+    assert secrets_from_headers({"Authorization": "Custom key-0123456789"}) == ["Custom key-0123456789"]
+    assert secrets_from_headers({"Authorization": "Token key-0123456789"}) == ["Token key-0123456789", "key-0123456789"]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_credential_headers_are_found_among_many_others(seed: int) -> None:
+    # header names come as a set: an early stop at an ordinary header would lose the rest
+    headers = {f"x-ordinary-{seed}-{n}": "value-0123456789" for n in range(30)}
+    headers["x-api-key"] = f"key-from-the-header-{seed}"
+    assert secrets_from_headers(headers) == [f"key-from-the-header-{seed}"]
