@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from shared_data import data_missing
 
 REPO = Path(__file__).resolve().parents[2]
 TRACES = REPO.parent / "shared" / "data" / "traces"
@@ -23,5 +24,5 @@ def _bench_module():
 @pytest.fixture(scope="session")
 def trace_outputs():
     if not (TRACES / "claude-code").is_dir():
-        pytest.skip(f"trace data not found at {TRACES}")
+        data_missing(f"trace data not found at {TRACES}")
     return list(_bench_module().iter_tool_outputs(TRACES))

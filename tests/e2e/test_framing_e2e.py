@@ -19,6 +19,7 @@ from .clients import httpx_client
 from .conftest import Proxy
 from .fake_provider import FakeProvider
 from .harness import read_rows, wait_for_rows
+from shared_data import data_missing
 
 pytestmark = pytest.mark.e2e
 
@@ -43,7 +44,7 @@ def shipped_rules_proxy(start_module_proxy) -> Proxy:
 def _replay(client: str, proxy: Proxy, use_proxy, fake: FakeProvider) -> tuple[list[Any], list[Any]]:
     bodies = wire_bodies(client)
     if not bodies:
-        pytest.skip(f"request bodies of {client} not found under ../shared/data/wire")
+        data_missing(f"request bodies of {client} not found under ../shared/data/wire")
     use_proxy(proxy)
     url, route, _, headers = CLIENTS[client]
     with httpx_client() as http:

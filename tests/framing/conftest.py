@@ -10,6 +10,7 @@ from typing import Any, Callable
 import pytest
 
 from trace_bodies import shared_data_dir, wire_bodies
+from shared_data import data_missing
 
 os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(Path(__file__).resolve().parents[3] / "shared" / "data" / "tiktoken"))
 
@@ -22,7 +23,7 @@ def wire() -> Callable[[str], list[tuple[str, Any]]]:
         found = wire_bodies(client)
         if not found:
             data = shared_data_dir() or Path(__file__).resolve().parents[3] / "shared" / "data"
-            pytest.skip(f"request bodies of {client} not found under {data / 'wire'}")
+            data_missing(f"request bodies of {client} not found under {data / 'wire'}")
         return [(raw, json.loads(raw)) for raw in found]
 
     return bodies
@@ -32,5 +33,5 @@ def wire() -> Callable[[str], list[tuple[str, Any]]]:
 def shared_traces() -> Path:
     data = shared_data_dir()
     if data is None:
-        pytest.skip(f"trace data not found at {Path(__file__).resolve().parents[3] / 'shared' / 'data'}")
+        data_missing(f"trace data not found at {Path(__file__).resolve().parents[3] / 'shared' / 'data'}")
     return data / "traces"

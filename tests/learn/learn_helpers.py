@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from headroom_mitm.learn.records import CallRecord
+from shared_data import data_missing
 
 TRACES = Path(__file__).resolve().parents[3] / "shared" / "data" / "traces"
 
@@ -16,7 +15,7 @@ def require_traces(*parts: str) -> Path:
     """A path under the shared agent traces; skips the test clearly when they are absent."""
     path = TRACES.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"agent traces not found at {path}")
+        data_missing(f"agent traces not found at {path}")
     return path
 
 START = datetime(2026, 1, 5, 9, 0, 0)

@@ -13,6 +13,7 @@ from headroom_mitm.addon.pipeline import compress_body
 from headroom_mitm.addon.providers import by_name
 from pipeline_fakes import fake_rules, trace_bodies
 from headroom_mitm.rules import load_rules
+from shared_data import data_missing
 
 REQUESTS_PER_TRACE = 40
 
@@ -20,7 +21,7 @@ REQUESTS_PER_TRACE = 40
 def _traces():
     data = trace_bodies.shared_data_dir()
     if data is None:
-        pytest.skip(f"trace data not found at {Path(trace_bodies.__file__).resolve().parents[2] / 'shared' / 'data'}")
+        data_missing(f"trace data not found at {Path(trace_bodies.__file__).resolve().parents[2] / 'shared' / 'data'}")
     claude = [p for p in trace_bodies.claude_code_trace_files() if p.name in ("tool_heavy.jsonl", "short.jsonl")]
     claude += [p for p in trace_bodies.claude_code_trace_files() if "subagents" not in p.parts][:1]
     mini = trace_bodies.mini_swe_trace_files()[:3]
@@ -81,7 +82,7 @@ def test_real_clients_get_each_output_sent_the_same_way_in_every_request(client,
     recorded tasks are shorter than token mode's checkpoint step, so token mode holds too."""
     bodies = trace_bodies.wire_bodies(client)
     if not bodies:
-        pytest.skip(f"request bodies of {client} not found under ../shared/data/wire")
+        data_missing(f"request bodies of {client} not found under ../shared/data/wire")
     wire = by_name(WIRE_CLIENTS[client], "/v1beta/models/gemini-3-pro-preview:streamGenerateContent")
     rules = load_rules(None)
     pipeline.clear_memo()

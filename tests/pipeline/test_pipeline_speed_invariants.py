@@ -16,6 +16,7 @@ from headroom_mitm.addon.providers import by_name
 from headroom_mitm.addon.providers._splice import splice
 from pipeline_fakes import RULES, anthropic_body, fake_rules, raw, trace_bodies
 from headroom_mitm.rules import load_rules
+from shared_data import data_missing
 
 ANTHROPIC = by_name("anthropic")
 REQUESTS = 25
@@ -44,10 +45,10 @@ def _cold(text: str, wire, rules, mode: str) -> tuple:
 def _conversation() -> list[str]:
     data = trace_bodies.shared_data_dir()
     if data is None:
-        pytest.skip(f"trace data not found at {Path(trace_bodies.__file__).resolve().parents[2] / 'shared' / 'data'}")
+        data_missing(f"trace data not found at {Path(trace_bodies.__file__).resolve().parents[2] / 'shared' / 'data'}")
     files = trace_bodies.claude_code_trace_files()
     if not files:
-        pytest.skip(f"no Claude Code trace under {data}")
+        data_missing(f"no Claude Code trace under {data}")
     longest = max(files, key=lambda path: path.stat().st_size)
     bodies = list(itertools.islice(trace_bodies.claude_code_requests(longest), REQUESTS))
     return [json.dumps(body) for body in bodies]

@@ -21,6 +21,7 @@ from headroom_mitm.addon.providers import by_name
 from headroom_mitm.addon.request_body import RequestBody, process_request_body
 from headroom_mitm.rules import load_rules
 from pipeline_fakes import trace_bodies
+from shared_data import data_missing
 
 COMPARED = ("new_body", "outputs", "originals", "tokens_before", "tokens_after", "rewritten", "retrieval",
             "error", "model", "session_id", "project", "attested", "changes", "cost")
@@ -28,7 +29,7 @@ COMPARED = ("new_body", "outputs", "originals", "tokens_before", "tokens_after",
 
 def _require_traces() -> None:
     if trace_bodies.shared_data_dir() is None:
-        pytest.skip(f"trace data not found at {Path(trace_bodies.__file__).resolve().parents[2] / 'shared' / 'data'}")
+        data_missing(f"trace data not found at {Path(trace_bodies.__file__).resolve().parents[2] / 'shared' / 'data'}")
 
 
 def _conversations(claude_only: bool = False

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from shared_data import data_missing
 
 FIXTURES = Path(__file__).parent / "fixtures"
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/trace_bodies.py
@@ -26,5 +27,5 @@ def shared_data() -> Path:
     data = shared_data_dir()
     if data is None:
         expected = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-        pytest.skip(f"shared test data not found at {expected}")
+        data_missing(f"shared test data not found at {expected}")
     return data

@@ -13,6 +13,7 @@ from headroom_mitm.addon.providers import by_name
 from headroom_mitm.addon.request_body import process_request_body
 from headroom_mitm.rules import load_rules
 from trace_bodies import mini_swe_text_requests, mini_swe_trace_files, wire_bodies
+from shared_data import data_missing
 
 RULES = load_rules(None)
 CLIENTS = {  # client -> (wire format, the requests of its main conversation)
@@ -35,7 +36,7 @@ def session_of(raw: str, wire_name: str) -> str:
 def test_a_real_conversation_is_one_session(client):
     bodies = wire_bodies(client)
     if not bodies:
-        pytest.skip(f"request bodies of {client} not found under ../shared/data/wire")
+        data_missing(f"request bodies of {client} not found under ../shared/data/wire")
     wire_name, main = CLIENTS[client]
     sessions = [session_of(raw, wire_name) for raw in bodies]
     main = range(len(bodies)) if main is None else main
@@ -47,7 +48,7 @@ def test_a_real_conversation_is_one_session(client):
 def test_litellm_marking_the_first_message_once_does_not_split_the_session():
     bodies = wire_bodies("mini-swe-agent-2.4.6-default")
     if not bodies:
-        pytest.skip("request bodies of mini-swe-agent not found under ../shared/data/wire")
+        data_missing("request bodies of mini-swe-agent not found under ../shared/data/wire")
     first, second = json.loads(bodies[0]), json.loads(bodies[1])
     assert "cache_control" in first["messages"][0]["content"][0]
     assert "cache_control" not in second["messages"][0]["content"][0]
@@ -71,7 +72,7 @@ def test_other_providers_and_other_system_prompts_are_other_sessions():
 def test_every_mini_swe_agent_run_is_its_own_session_from_its_first_request():
     files = mini_swe_trace_files()
     if not files:
-        pytest.skip("mini-swe-agent traces not found under ../shared/data/traces")
+        data_missing("mini-swe-agent traces not found under ../shared/data/traces")
     per_run = []
     for path in files[:40]:
         bodies = list(mini_swe_text_requests(path))

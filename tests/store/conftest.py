@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from shared_data import data_missing
 
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 
@@ -22,5 +23,5 @@ def db_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def traces_dir() -> Path:
     path = SHARED_DATA / "traces"
     if not path.is_dir():
-        pytest.skip(f"agent traces not found at {path}")
+        data_missing(f"agent traces not found at {path}")
     return path

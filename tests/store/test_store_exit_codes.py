@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from headroom_mitm.addon.store import exit_code_of
+from shared_data import data_missing
 
 
 def _mini_swe_outputs(traces_dir: Path) -> Iterator[str]:
@@ -38,7 +39,7 @@ def _claude_code_tool_results(traces_dir: Path) -> Iterator[tuple[str, bool]]:
 def test_mini_swe_agent_return_codes_are_read(traces_dir: Path) -> None:
     outputs = [text for text in _mini_swe_outputs(traces_dir) if "<returncode>" in text]
     if not outputs:
-        pytest.skip(f"no mini-swe-agent outputs under {traces_dir}")
+        data_missing(f"no mini-swe-agent outputs under {traces_dir}")
     for text in outputs:
         stated = int(re.search(r"<returncode>(-?\d+)</returncode>", text).group(1))
         assert exit_code_of(text) == stated
@@ -50,7 +51,7 @@ def test_claude_code_failed_commands_give_their_exit_code(traces_dir: Path) -> N
     results = list(_claude_code_tool_results(traces_dir))
     failed_commands = [text for text, is_error in results if is_error and text.startswith("Exit code ")]
     if not failed_commands:
-        pytest.skip(f"no failed Claude Code commands under {traces_dir}")
+        data_missing(f"no failed Claude Code commands under {traces_dir}")
     for text in failed_commands:
         assert exit_code_of(text) == int(text.split()[2])
     assert {exit_code_of(text) for text in failed_commands} >= {1, 2}
@@ -64,7 +65,7 @@ def test_text_that_merely_mentions_an_exit_code_gives_none(traces_dir: Path) -> 
         if "Exit code 2" in text and not text.startswith("Exit code")
     ]
     if not mentions:
-        pytest.skip(f"no output mentioning exit codes under {traces_dir}")
+        data_missing(f"no output mentioning exit codes under {traces_dir}")
     assert [exit_code_of(text) for text in mentions] == [None] * len(mentions)
 
 

@@ -9,9 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from shared_data import data_missing, has_o200k, tiktoken_cache_dir
 
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-TIKTOKEN_DIR = SHARED_DATA / "tiktoken"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -38,13 +37,19 @@ print(json.dumps({"name": tokenizer_name(), "counts": [count_tokens(t) for t in 
 """
 
 
+def _o200k_cache() -> Path:
+    """TIKTOKEN_CACHE_DIR (or ../shared/data/tiktoken) when it holds o200k_base."""
+    cache = tiktoken_cache_dir()
+    if not has_o200k(cache):
+        data_missing(f"o200k_base is not in {cache} (set TIKTOKEN_CACHE_DIR to a tiktoken cache holding it)")
+    return cache
+
+
 def test_exact_counts_match_tiktoken_and_repeat() -> None:
-    if not (TIKTOKEN_DIR.is_dir() and any(TIKTOKEN_DIR.iterdir())):
-        pytest.skip(f"tiktoken encodings not found at {TIKTOKEN_DIR}")
     result = _run_python(
         _REPORT + "import tiktoken; enc = tiktoken.get_encoding('o200k_base');"
         "print(json.dumps([len(enc.encode_ordinary(t)) for t in texts]))",
-        TIKTOKEN_DIR,
+        _o200k_cache(),
     )
     assert result.returncode == 0, result.stderr
     report_line, reference_line = result.stdout.strip().splitlines()
@@ -71,14 +76,14 @@ def test_without_the_encoding_counts_are_estimated_with_one_warning(tmp_path: Pa
     assert len(warnings) == 1 and "estimated" in warnings[0]
 
 
-def test_counts_in_process_are_memoised_consistently() -> None:
-    if not (TIKTOKEN_DIR.is_dir() and any(TIKTOKEN_DIR.iterdir())):
-        pytest.skip(f"tiktoken encodings not found at {TIKTOKEN_DIR}")
-    os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(TIKTOKEN_DIR))
+def test_counts_in_process_are_memoised_consistently(monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = _o200k_cache()
+    # for this test only: a tokenizer this process already loaded keeps the cache it came from
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(cache))
     from headroom_mitm.addon.tokens import count_tokens, tokenizer_name
 
     if tokenizer_name() != "o200k_base":
-        pytest.skip(f"this process could not load o200k_base (TIKTOKEN_CACHE_DIR={os.environ['TIKTOKEN_CACHE_DIR']})")
+        data_missing(f"this process could not load o200k_base (TIKTOKEN_CACHE_DIR={cache})")
     import tiktoken
 
     encoding = tiktoken.get_encoding("o200k_base")
