@@ -88,13 +88,18 @@ def assert_commands_ran(session: AgentSession, first: int = 0) -> None:
 GIT_LOG = 2  # turn number in SHELL_TURNS
 
 
-def assert_outputs_compressed(session: AgentSession) -> None:
+def assert_nothing_lossy(session: AgentSession) -> None:
     """Without `headroom mcp` registered the agent cannot retrieve, so nothing lossy is done: the
-    log tail goes as it is, and the plain ``git log`` after ``git log --stat`` reaches the provider
-    as references to the lines already sent."""
+    log tail reaches the provider as it is."""
     raw_log = command_output(session.workdir, COMMANDS["log_tail"])
     sent_log = output_of_turn(session.script, LOG_TAIL)
     assert "[headroom: log" not in sent_log and raw_log.rstrip("\n").rsplit("\n", 1)[-1] in sent_log
+
+
+def assert_outputs_compressed(session: AgentSession) -> None:
+    """Nothing lossy without a retrieve tool, yet the plain ``git log`` after ``git log --stat``
+    reaches the provider as references to the lines already sent."""
+    assert_nothing_lossy(session)
     raw = command_output(session.workdir, COMMANDS["git_log"])
     sent = output_of_turn(session.script, GIT_LOG)
     assert "[headroom: seen lines" in sent, f"git log reached the provider uncompressed:\n{sent[:1500]}"
